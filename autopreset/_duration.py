@@ -1,0 +1,48 @@
+"""Durations such as ``90s``, ``10m``, ``4h``, ``1h30m`` or a plain number of seconds."""
+from __future__ import annotations
+
+import re
+
+_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
+
+
+def parse_duration(value: str | int | float) -> float:
+    """Return the duration in seconds; raise ValueError naming the value when it is malformed.
+
+    >>> parse_duration("1h30m")
+    5400.0
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        if not text:
+            raise ValueError("invalid duration '': expected e.g. 90s, 10m, 4h, 1h30m")
+        try:
+            seconds = float(text)
+        except ValueError:
+            pos, seconds = 0, 0.0
+            for match in _PART.finditer(text):
+                if match.start() != pos:
+                    break
+                seconds += float(match.group(1)) * _UNITS[match.group(2)]
+                pos = match.end()
+            if pos != len(text) or pos == 0:
+                raise ValueError(
+                    f"invalid duration {value!r}: expected e.g. 90s, 10m, 4h, 1h30m"
+                ) from None
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise ValueError(f"invalid duration {value!r}: must be a positive, finite time")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds compactly: 5400 -> '1h30m', 75.5 -> '1m16s'."""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or "0s"
