@@ -1,0 +1,50 @@
+"""``autopreset fit``: the whole pipeline on a folder of images, within a wall-clock budget."""
+from __future__ import annotations
+
+import click
+
+from autopreset.cli._types import DURATION
+
+
+@click.command("fit")
+@click.argument("data", type=click.Path())
+@click.option("--budget", type=DURATION, default="10m", show_default=True,
+              help="Wall-clock budget for the whole command: 90s, 10m, 4h, 1h30m.")
+@click.option("--prefer", type=click.Choice(["latency", "balanced", "accuracy"]), default="balanced",
+              show_default=True, help="Small fast backbones (latency) or large ones allowed (accuracy).")
+@click.option("--max-latency-ms", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Explicit bound on the model's batch-1 latency, in milliseconds.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run folder (default: runs/<timestamp>; runs/latest points to it).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--preset", default="default", show_default=True,
+              help="A shipped preset name or a preset JSON file (e.g. a colleague's card).")
+@click.option("--plan", "plan_only", is_flag=True, help="Print the measured plan and stop.")
+@click.option("--resume", is_flag=True, help="Continue a killed run from the journal in --out.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run trials in this many local processes.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run trials on a Dask cluster (scheduler address).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--latency-device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="Device the model will serve on, where latency is measured (default: cpu).")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_only, resume,
+                workers, dask_address, device, latency_device, quiet) -> None:
+    """Train the best image classifier that BUDGET buys on DATA (one sub-folder per class).
+
+    \b
+      autopreset fit data/ --budget 4h --prefer latency
+      autopreset fit data/ --budget 10m --plan          # print the plan only
+      autopreset fit data/ --out runs/r1 --resume       # continue a killed run
+    """
+    from autopreset.fit import fit
+
+    result = fit(
+        data, budget=budget, prefer=prefer, max_latency_ms=max_latency_ms, out=out, seed=seed,
+        preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
+        device=device, latency_device=latency_device, progress=not quiet,
+    )
+    if plan_only:
+        return
+    click.echo(f"model saved to {result.model_dir}")

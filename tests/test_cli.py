@@ -1,0 +1,86 @@
+"""The command line: help texts, lazy imports, argument errors, demo data."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from autopreset._duration import format_duration, parse_duration
+from autopreset.cli._main import cli
+
+COMMANDS = ["fit", "predict", "evaluate", "export", "demo-data", "presets"]
+
+
+@pytest.mark.parametrize("args", [[], *[[c] for c in COMMANDS]])
+def test_every_command_has_help(args):
+    result = CliRunner().invoke(cli, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_help_does_not_import_torch():
+    code = (
+        "import sys; from autopreset.cli._main import cli\n"
+        "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in ('torch', 'timm', 'sklearn', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("90s", 90), ("10m", 600), ("4h", 14400), ("1h30m", 5400), ("2.5m", 150), ("45", 45), (" 1H ", 3600)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "10x", "m10", "-5m", "0s", "1h 30", "5m3", "inf"])
+def test_parse_duration_rejects(text):
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+
+
+def test_format_duration_round_trip():
+    for seconds in (1, 59, 60, 61, 3599, 3600, 5400, 86399):
+        assert parse_duration(format_duration(seconds)) == seconds
+
+
+def test_bad_budget_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path), "--budget", "ten minutes"])
+    assert result.exit_code == 2
+    assert "ten minutes" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_demo_data_digits_with_test_split(tmp_path):
+    out = tmp_path / "digits"
+    result = CliRunner().invoke(cli, ["demo-data", "digits", str(out), "--test-fraction", "0.2"])
+    assert result.exit_code == 0, result.output
+    train = sorted(p.name for p in (out / "train").iterdir())
+    assert train == [str(i) for i in range(10)]
+    n_train = len(list((out / "train").glob("*/*.png")))
+    n_test = len(list((out / "test").glob("*/*.png")))
+    assert n_train + n_test == 1797
+    assert abs(n_test - 0.2 * 1797) < 10
+
+
+def test_demo_data_refuses_a_non_empty_folder(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(cli, ["demo-data", "digits", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+    assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
+
+
+def test_textures_test_split_is_a_separate_region():
+    from autopreset.datasets import load_arrays
+
+    images, labels, classes, fixed_test = load_arrays("textures")
+    assert classes == ["brick", "grass", "gravel"]
+    assert fixed_test is not None and 0.1 < fixed_test.mean() < 0.4
+    assert set(labels[fixed_test]) == {0, 1, 2}
