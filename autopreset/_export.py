@@ -1,0 +1,82 @@
+"""Export a trained module to ONNX or TorchScript, checked against PyTorch's own outputs."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+TOLERANCE = 1e-3
+
+
+def export_model(module, input_size: int, fmt: str, output: Path) -> tuple[Path, float]:
+    """Write ``module`` to ``output`` in ``fmt`` and return ``(output, max |difference|)``.
+
+    The exported file is written beside ``output`` and renamed into place only after its outputs
+    on a random batch match PyTorch's within ``TOLERANCE``.
+    """
+    import torch
+
+    module = module.eval()
+    generator = torch.Generator().manual_seed(0)
+    example = torch.randn(2, 3, input_size, input_size, generator=generator)
+    with torch.inference_mode():
+        reference = module(example).float().numpy()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(fd)
+    try:
+        if fmt == "onnx":
+            got = _onnx(module, example, tmp)
+        elif fmt == "torchscript":
+            got = _torchscript(module, example, tmp)
+        else:
+            raise ValueError(f"unknown export format {fmt!r}: choose onnx or torchscript")
+        diff = float(np.max(np.abs(got - reference)))
+        if not diff <= TOLERANCE:
+            raise ValueError(f"{output}: exported {fmt} model differs from PyTorch by {diff:.2e}")
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return output, diff
+
+
+def _torchscript(module, example, path: str) -> np.ndarray:
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated, still served widely
+        with torch.inference_mode():
+            traced = torch.jit.trace(module, example[:1], check_trace=False)
+        traced.save(path)
+        loaded = torch.jit.load(path)
+        with torch.inference_mode():
+            return loaded(example).float().numpy()
+
+
+def _onnx(module, example, path: str) -> np.ndarray:
+    import torch
+
+    torch.onnx.export(module, (example[:1],), path, input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
+    return run_onnx(path, example.numpy())
+
+
+def run_onnx(path: str | os.PathLike, batch: np.ndarray) -> np.ndarray:
+    """Run an ONNX file with onnxruntime when installed, else onnx's reference evaluator."""
+    try:
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: batch})[0]
+    except ImportError:
+        import onnx
+        from onnx.reference import ReferenceEvaluator
+
+        model = onnx.load(str(path))
+        onnx.checker.check_model(model)
+        return ReferenceEvaluator(model).run(None, {model.graph.input[0].name: batch})[0]
