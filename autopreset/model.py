@@ -204,7 +204,7 @@ class Predictor:
             raise ValueError(f"{data}: class {unknown[0]!r} is not one of the model's classes")
         index = {name: i for i, name in enumerate(self.card.classes)}
         truth = np.array([index[dataset.classes[y]] for y in dataset.labels])
-        rows, skipped = self.predict_paths([Path(dataset.root) / p for p in dataset.paths])
+        rows, skipped = self.predict_paths(list(dataset.paths))
         if skipped:
             raise ValueError(f"{skipped[0][0]}: {skipped[0][1]}")
         predicted = np.array([index[r["labels"][0]] for r in rows])
