@@ -1,0 +1,16 @@
+"""Run reports: ``leaderboard.csv``, plots and a self-contained ``report.html``.
+
+    from autopreset.report import write_report
+    write_report("runs/latest", trials, summary=plan_text, chosen_trial_id=7, mode="max")
+
+Trials are ``TrialRecord`` objects or dicts with ``trial_id``, ``config``, ``status``,
+``results`` (each ``{"resource", "metric", "time", ...}``, time in seconds since the run
+started) and optional ``latency_ms`` and ``phase``.
+"""
+from ._html import write_report
+from ._leaderboard import leaderboard_rows, pareto_front, write_leaderboard
+from ._plots import anytime_plot, pareto_plot, rungs_plot
+from ._records import TrialRecord
+
+__all__ = ["TrialRecord", "write_report", "write_leaderboard", "leaderboard_rows", "pareto_front",
+           "anytime_plot", "rungs_plot", "pareto_plot"]
