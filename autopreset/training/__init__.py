@@ -1,0 +1,16 @@
+"""The timm trainer as a tuner objective, with exact checkpoint resume.
+
+    from autopreset.training import TrainingTask, load_model_from_checkpoint
+    task = TrainingTask(cache=cache, labels=ds.labels, train_idx=tr, val_idx=va,
+                        classes=ds.classes, threads=2)
+    task(config, reporter)                  # objective(config, reporter), docs/contracts.md
+    model, meta = load_model_from_checkpoint(reporter.checkpoint_dir)
+"""
+from ._checkpoint import load_model_from_checkpoint
+from ._config import DEFAULTS, resolve_config
+from ._reporter import RecordingReporter, TrialFailedError
+from ._schedule import lr_factor
+from ._task import TrainingTask
+
+__all__ = ["TrainingTask", "load_model_from_checkpoint", "RecordingReporter",
+           "TrialFailedError", "resolve_config", "DEFAULTS", "lr_factor"]

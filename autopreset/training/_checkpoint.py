@@ -1,0 +1,182 @@
+"""Trial checkpoints as safetensors (tensors) + JSON (everything else); never pickle.
+
+A checkpoint folder holds ``checkpoint.json`` (the commit point, written last and
+atomically), the tensor file it names (model, optimizer state, torch RNG state), and
+optionally the best epoch's weights. Tensor files carry the epoch in their name and are
+written before the JSON that points at them, so a crash mid-save leaves the previous
+checkpoint intact.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint",
+           "write_json_atomic", "save_tensors_atomic", "FORMAT"]
+
+FORMAT = "autopreset.checkpoint/1"
+META = "checkpoint.json"
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_tensors_atomic(path: Path, tensors: dict) -> None:
+    from safetensors.torch import save_file
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _optimizer_split(optimizer) -> tuple[dict, dict]:
+    """Optimizer state_dict -> (tensors, JSON-able rest)."""
+    import torch
+
+    sd = optimizer.state_dict()
+    tensors, plain = {}, {}
+    for pid, entry in sd["state"].items():
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{pid}.{name}"] = value
+            else:
+                plain.setdefault(str(pid), {})[name] = value
+    return tensors, {"param_groups": sd["param_groups"], "plain_state": plain}
+
+
+def _optimizer_join(tensors: dict, meta: dict) -> dict:
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, pid, name = key.split(".", 2)
+            state.setdefault(int(pid), {})[name] = value
+    for pid, entry in meta.get("plain_state", {}).items():
+        state.setdefault(int(pid), {}).update(entry)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def rng_states() -> tuple[dict, dict]:
+    """Global RNG states (torch in tensors; python and numpy as JSON)."""
+    import torch
+
+    tensors = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    version, internal, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    plain = {"python": [version, list(internal), gauss],
+             "numpy": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
+    return tensors, plain
+
+
+def restore_rng(tensors: dict, plain: dict) -> None:
+    import torch
+
+    torch.set_rng_state(tensors["rng.torch"])
+    if "rng.cuda" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors["rng.cuda"])
+    version, internal, gauss = plain["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = plain["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+
+
+def save_checkpoint(directory: Path, *, model, optimizer, meta: dict,
+                    best_state: dict | None = None) -> None:
+    """Write model + optimizer + RNG state for ``meta["epoch"]``; ``best_state`` if new."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    epoch = int(meta["epoch"])
+    opt_tensors, opt_meta = _optimizer_split(optimizer)
+    rng_tensors, rng_plain = rng_states()
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors.update(opt_tensors)
+    tensors.update(rng_tensors)
+    name = f"state-{epoch:05d}.safetensors"
+    save_tensors_atomic(directory / name, tensors)
+    meta = dict(meta, format=FORMAT, tensors=name, optimizer=opt_meta, rng=rng_plain)
+    if best_state is not None:
+        best_name = f"best-{int(meta['best']['epoch']):05d}.safetensors"
+        save_tensors_atomic(directory / best_name, best_state)
+        meta["best_tensors"] = best_name
+    write_json_atomic(directory / META, meta)
+    keep = {name, meta.get("best_tensors")}
+    for old in directory.glob("*.safetensors"):
+        if old.name not in keep and old.name.startswith(("state-", "best-")):
+            old.unlink(missing_ok=True)
+
+
+def read_checkpoint(directory: Path) -> tuple[dict, dict] | None:
+    """(meta, tensors) of the checkpoint in ``directory``, or None when there is none."""
+    from safetensors.torch import load_file
+
+    path = Path(directory) / META
+    if not path.is_file():
+        return None
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{str(path)!r} is not an autopreset checkpoint "
+                         f"(format {meta.get('format')!r})")
+    return meta, load_file(str(Path(directory) / meta["tensors"]))
+
+
+def restore_training(meta: dict, tensors: dict, model, optimizer) -> None:
+    """Load model, optimizer and RNG states saved by :func:`save_checkpoint`."""
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    optimizer.load_state_dict(_optimizer_join(tensors, meta["optimizer"]))
+    restore_rng(tensors, meta["rng"])
+
+
+def load_model_from_checkpoint(directory: str | os.PathLike, which: str = "best"):
+    """Rebuild the trained network from a trial checkpoint: ``(model, meta)``.
+
+    ``which="best"`` takes the weights of the epoch with the best validation accuracy
+    (falling back to the last epoch), ``"last"`` the last one. ``meta`` holds backbone,
+    classes, input_size, mean, std, epoch, metric, config and weights_source. The model
+    is on the CPU, in eval mode.
+    """
+    from safetensors.torch import load_file
+
+    from ..backbones import create_backbone
+
+    if which not in ("best", "last"):
+        raise ValueError(f"which must be 'best' or 'last', got {which!r}")
+    found = read_checkpoint(Path(directory))
+    if found is None:
+        raise ValueError(f"no checkpoint in {str(directory)!r}")
+    meta, tensors = found
+    model, _ = create_backbone(meta["backbone"], len(meta["classes"]), pretrained=False)
+    if which == "best" and meta.get("best_tensors"):
+        state = load_file(str(Path(directory) / meta["best_tensors"]))
+        epoch, metric = meta["best"]["epoch"], meta["best"]["metric"]
+    else:
+        state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+        epoch, metric = meta["epoch"], (meta["history"][-1]["metric"]
+                                        if meta.get("history") else None)
+    model.load_state_dict(state)
+    model.eval()
+    keys = ("backbone", "classes", "input_size", "mean", "std", "config", "weights_source",
+            "history")
+    out = {k: meta.get(k) for k in keys}
+    out.update(epoch=epoch, metric=metric)
+    return model, out

@@ -1,0 +1,234 @@
+"""One trial's training state: model, optimizer, data on tensors, and the epoch loop.
+
+Kept apart from :mod:`._task` so the task stays a small picklable description. Time spent
+outside the model (batch gathering, augmentation, normalization) is measured separately
+and reported as ``data_seconds``, which the trainer benchmark checks stays small.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..backbones import create_backbone
+from ..data import IMAGENET_MEAN, IMAGENET_STD, Augment, normalize
+from ._checkpoint import read_checkpoint, restore_training, save_checkpoint
+from ._reporter import TrialFailedError
+from ._schedule import lr_factor, warmup_steps_for
+
+__all__ = ["EpochRunner"]
+
+
+class EpochRunner:
+    """Builds the model and data for one trial and runs its epochs."""
+
+    def __init__(self, *, task, cfg: dict, device, seed: int, max_resource: int):
+        import torch
+
+        self.task, self.cfg, self.device, self.seed = task, cfg, device, seed
+        self.max_resource = max(1, max_resource)
+        torch.manual_seed(seed)
+        model, self.weights_source = create_backbone(
+            cfg["backbone"], len(task.classes), pretrained=task.pretrained)
+        self.mean, self.std = _mean_std(model)
+        self.model = model.to(device=device, memory_format=torch.channels_last)
+        self.optimizer = _make_optimizer(self.model, cfg)
+        self._load_data()
+        n_train = len(self.train_labels)
+        self.batch_size = min(cfg["batch_size"], n_train)
+        self.steps_per_epoch = n_train // self.batch_size
+        self.total_steps = self.steps_per_epoch * self.max_resource
+        self.warmup_steps = warmup_steps_for(self.total_steps, self.steps_per_epoch)
+        self.augment = _make_augment(cfg)
+        self.epoch = 0
+        self.history: list[dict] = []
+        self.best: dict | None = None
+        self.best_state: dict | None = None
+        self.amp_dtype = None
+        self.scaler = None
+        if device.type == "cuda":
+            bf16 = torch.cuda.is_bf16_supported()
+            self.amp_dtype = torch.bfloat16 if bf16 else torch.float16
+            if not bf16:
+                self.scaler = torch.amp.GradScaler("cuda")
+        self.criterion = torch.nn.CrossEntropyLoss(label_smoothing=cfg["label_smoothing"])
+
+    def _load_data(self) -> None:
+        import torch
+
+        images = self.task.cache.open()
+        labels = np.asarray(self.task.labels, dtype=np.int64)
+        tr, va = np.asarray(self.task.train_idx), np.asarray(self.task.val_idx)
+        self.train_labels = torch.from_numpy(labels[tr])
+        self.val_labels = torch.from_numpy(labels[va])
+        nbytes = images[0].nbytes * (len(tr) + len(va))
+        if nbytes <= self.task.in_memory_limit:
+            self.train_images = torch.from_numpy(np.ascontiguousarray(images[np.sort(tr)]))
+            order = np.argsort(np.argsort(tr))            # rows of images[sorted] for tr
+            self.train_images = self.train_images[torch.from_numpy(order)]
+            self.val_images = torch.from_numpy(np.ascontiguousarray(images[va]))
+            self.memmap = None
+        else:
+            self.train_images = self.val_images = None
+            self.memmap, self.tr, self.va = images, tr, va
+
+    def _gather(self, which: str, rows: np.ndarray):
+        import torch
+
+        if self.memmap is None:
+            src = self.train_images if which == "train" else self.val_images
+            return src[torch.from_numpy(rows)]
+        idx = (self.tr if which == "train" else self.va)[rows]
+        order = np.argsort(idx)
+        out = torch.from_numpy(np.ascontiguousarray(self.memmap[idx[order]]))
+        return out[torch.from_numpy(np.argsort(order))]
+
+    # ---- epochs -------------------------------------------------------------------------
+    def train_epoch(self, epoch: int) -> dict:
+        import torch
+
+        model, opt, dev = self.model, self.optimizer, self.device
+        model.train()
+        rng = np.random.default_rng([self.seed, epoch])
+        perm = rng.permutation(len(self.train_labels))
+        base_lr = self.cfg["lr"]
+        check_every = 1 if dev.type == "cpu" else 16
+        loss_sum = torch.zeros((), device=dev)
+        data_s = 0.0
+        t_start = time.perf_counter()
+        for b in range(self.steps_per_epoch):
+            t0 = time.perf_counter()
+            rows = perm[b * self.batch_size:(b + 1) * self.batch_size]
+            x = self._gather("train", rows).to(dev, non_blocking=True)
+            y = self.train_labels[torch.from_numpy(rows)].to(dev, non_blocking=True)
+            if self.augment is not None:
+                x = self.augment(x, rng)
+            x = normalize(x, self.mean, self.std)
+            step = epoch * self.steps_per_epoch + b
+            lr = base_lr * lr_factor(step, self.total_steps, self.warmup_steps)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            data_s += time.perf_counter() - t0
+            with torch.autocast(dev.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+                loss = self.criterion(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            if self.scaler is not None:
+                self.scaler.scale(loss).backward()
+                self.scaler.step(opt)
+                self.scaler.update()
+            else:
+                loss.backward()
+                opt.step()
+            loss_sum += loss.detach().float()
+            if (b + 1) % check_every == 0 or b + 1 == self.steps_per_epoch:
+                if not math.isfinite(float(loss_sum)):
+                    raise TrialFailedError(
+                        f"training loss became NaN/inf at epoch {epoch + 1}, step {b + 1} "
+                        f"({self.cfg['backbone']}, lr={base_lr:g}, "
+                        f"optimizer={self.cfg['optimizer']}); the learning rate is likely too high")
+        self.epoch = epoch + 1
+        n_img = self.steps_per_epoch * self.batch_size
+        train_s = time.perf_counter() - t_start
+        return {"train_loss": float(loss_sum) / max(1, self.steps_per_epoch),
+                "train_seconds": train_s, "data_seconds": data_s,
+                "images_per_second": n_img / max(train_s, 1e-9), "lr": lr}
+
+    def evaluate(self) -> tuple[float, float]:
+        """Validation accuracy and (unsmoothed) cross-entropy on the cached eval pixels."""
+        import torch
+        import torch.nn.functional as F
+
+        self.model.eval()
+        n = len(self.val_labels)
+        correct, loss_sum = 0, 0.0
+        bs = self.task.eval_batch_size
+        with torch.inference_mode():
+            for start in range(0, n, bs):
+                rows = np.arange(start, min(n, start + bs))
+                x = normalize(self._gather("val", rows).to(self.device), self.mean, self.std)
+                y = self.val_labels[start:start + len(rows)].to(self.device)
+                with torch.autocast(self.device.type, dtype=self.amp_dtype,
+                                    enabled=self.amp_dtype is not None):
+                    logits = self.model(x).float()
+                loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
+                correct += int((logits.argmax(1) == y).sum())
+        val_loss = loss_sum / n
+        if not math.isfinite(val_loss):
+            raise TrialFailedError(f"validation loss is NaN/inf after epoch {self.epoch} "
+                                   f"({self.cfg['backbone']}, lr={self.cfg['lr']:g})")
+        return correct / n, val_loss
+
+    def record(self, epoch: int, result: dict) -> None:
+        self.history.append(dict(epoch=epoch, **result))
+        if self.best is None or result["metric"] > self.best["metric"]:
+            self.best = {"epoch": epoch, "metric": result["metric"]}
+            self.best_state = {k: v.detach().to("cpu", copy=True)
+                               for k, v in self.model.state_dict().items()}
+
+    # ---- checkpoints --------------------------------------------------------------------
+    def save(self, directory: Path, config: dict) -> None:
+        meta = {"epoch": self.epoch, "config": config, "backbone": self.cfg["backbone"],
+                "classes": list(self.task.classes), "input_size": self.task.input_size,
+                "mean": list(self.mean), "std": list(self.std), "seed": self.seed,
+                "max_resource": self.max_resource, "weights_source": self.weights_source,
+                "history": self.history, "best": self.best,
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None}
+        previous = read_meta(directory)
+        if self.best_state is None and previous and previous.get("best_tensors"):
+            meta["best_tensors"] = previous["best_tensors"]
+        save_checkpoint(Path(directory), model=self.model, optimizer=self.optimizer,
+                        meta=meta, best_state=self.best_state)
+        self.best_state = None
+
+    def restore(self, directory: Path, config: dict) -> int:
+        """Load the checkpoint in ``directory`` if there is one; return the epoch to start at."""
+        found = read_checkpoint(Path(directory))
+        if found is None:
+            return 0
+        meta, tensors = found
+        if meta["backbone"] != self.cfg["backbone"] or meta.get("config") != config:
+            raise ValueError(f"checkpoint in {str(directory)!r} is for config "
+                             f"{meta.get('config')!r}, not {config!r}")
+        restore_training(meta, tensors, self.model, self.optimizer)
+        if self.scaler is not None and meta.get("scaler"):
+            self.scaler.load_state_dict(meta["scaler"])
+        self.epoch = int(meta["epoch"])
+        self.history = list(meta.get("history", []))
+        self.best = meta.get("best")
+        return self.epoch
+
+
+def read_meta(directory: Path) -> dict | None:
+    import json
+
+    path = Path(directory) / "checkpoint.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _mean_std(model) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    mean, std = cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD)
+    if len(mean) != 3:
+        return IMAGENET_MEAN, IMAGENET_STD
+    return tuple(float(v) for v in mean), tuple(float(v) for v in std)
+
+
+def _make_optimizer(model, cfg: dict):
+    import torch
+    from timm.optim import param_groups_weight_decay
+
+    groups = param_groups_weight_decay(model, cfg["weight_decay"])
+    if cfg["optimizer"] == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg["lr"])
+    return torch.optim.SGD(groups, lr=cfg["lr"], momentum=cfg["momentum"])
+
+
+def _make_augment(cfg: dict) -> Augment | None:
+    aug = cfg["augment"]
+    if aug == "none":
+        return None
+    scale = (cfg["crop_scale"], 1.0) if "crop" in aug else (1.0, 1.0)
+    ratio = (3 / 4, 4 / 3) if "crop" in aug else (1.0, 1.0)
+    return Augment(scale=scale, ratio=ratio, flip="flip" in aug)

@@ -1,0 +1,122 @@
+"""The timm trainer as a tuner objective: ``TrainingTask(...)(config, reporter)``.
+
+A :class:`TrainingTask` describes the data (a decoded-image cache, labels, train/validation
+indices) and where to run (device, threads). It is small and picklable, so the tuner can
+send it to worker processes; each call trains one config epoch by epoch, reporting
+validation accuracy (``metric``), ``val_loss``, ``train_loss`` and ``seconds`` after every
+epoch, and checkpoints when paused (see docs/contracts.md, "Objectives and the reporter").
+
+Exact resume: data order and augmentation for epoch e are drawn from
+``numpy.random.default_rng([seed, e])``, the LR is a pure function of the global step
+(:mod:`._schedule`), and model, optimizer and global RNG states are restored, so a trial
+resumed in a new process reports the same per-epoch metrics as one never paused.
+
+    task = TrainingTask(cache=cache, labels=ds.labels, train_idx=tr, val_idx=va,
+                        classes=ds.classes)
+    task({"backbone": "resnet18", "lr": 0.05, "batch_size": 64}, reporter)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data import ImageCache
+from ._config import resolve_config
+from ._epoch import EpochRunner
+from ._reporter import TrialFailedError
+
+__all__ = ["TrainingTask"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingTask:
+    """Everything a worker needs to train a config; cheap to pickle (no images inside)."""
+
+    cache: ImageCache
+    labels: np.ndarray
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    classes: tuple[str, ...]
+    device: str = "auto"
+    threads: int | None = None
+    pretrained: bool | str = "auto"
+    eval_batch_size: int = 256
+    in_memory_limit: int = field(default=2 << 30, repr=False)
+
+    def __post_init__(self):
+        for name in ("train_idx", "val_idx"):
+            idx = np.asarray(getattr(self, name))
+            if idx.size == 0:
+                raise ValueError(f"TrainingTask: {name} is empty")
+            if idx.min() < 0 or idx.max() >= self.cache.n_images:
+                raise ValueError(f"TrainingTask: {name} has indices outside 0..{self.cache.n_images - 1}")
+        if len(self.labels) != self.cache.n_images:
+            raise ValueError(f"TrainingTask: {len(self.labels)} labels for "
+                             f"{self.cache.n_images} cached images")
+        if len(self.classes) < 2:
+            raise ValueError("TrainingTask: need at least 2 classes")
+
+    @property
+    def input_size(self) -> int:
+        return self.cache.resolution
+
+    def __call__(self, config: dict, reporter) -> None:
+        """Train ``config`` from its checkpoint (if any) up to ``reporter.target_resource``."""
+        import torch
+
+        cfg = resolve_config(config)
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        device = _resolve_device(self.device)
+        try:
+            self._train(cfg, config, reporter, device)
+        except TrialFailedError:
+            raise
+        except RuntimeError as err:  # torch.OutOfMemoryError is a RuntimeError
+            if _is_oom(err):
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                raise TrialFailedError(
+                    f"out of memory on {device.type} training {cfg['backbone']} with "
+                    f"batch_size={cfg['batch_size']} at {self.input_size}px; "
+                    "this config needs a smaller batch or backbone") from None
+            raise
+
+    def _train(self, cfg: dict, raw_config: dict, reporter, device) -> None:
+        runner = EpochRunner(task=self, cfg=cfg, device=device, seed=int(reporter.seed),
+                             max_resource=int(reporter.max_resource))
+        start = runner.restore(reporter.checkpoint_dir, raw_config)
+        target = min(int(reporter.target_resource), int(reporter.max_resource))
+        for epoch in range(start, target):
+            t0 = time.perf_counter()
+            train_stats = runner.train_epoch(epoch)
+            val_acc, val_loss = runner.evaluate()
+            seconds = time.perf_counter() - t0
+            result = dict(metric=val_acc, val_loss=val_loss, seconds=seconds, **train_stats)
+            runner.record(epoch + 1, result)
+            go_on = reporter.report(resource=epoch + 1, metric=val_acc,
+                                    **{k: v for k, v in result.items() if k != "metric"})
+            if not go_on:
+                break
+        if runner.epoch > start or not (reporter.checkpoint_dir / "checkpoint.json").exists():
+            runner.save(reporter.checkpoint_dir, raw_config)
+
+
+def _resolve_device(device: str):
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+def _is_oom(err: BaseException) -> bool:
+    import torch
+
+    if isinstance(err, getattr(torch, "OutOfMemoryError", ())):
+        return True
+    text = str(err).lower()
+    return "out of memory" in text or "can't allocate memory" in text
+
