@@ -11,6 +11,7 @@ from ._html import write_report
 from ._leaderboard import leaderboard_rows, pareto_front, write_leaderboard
 from ._plots import anytime_plot, pareto_plot, rungs_plot
 from ._records import TrialRecord
+from ._records import rank as rank_trials
 
-__all__ = ["TrialRecord", "write_report", "write_leaderboard", "leaderboard_rows", "pareto_front",
+__all__ = ["TrialRecord", "rank_trials", "write_report", "write_leaderboard", "leaderboard_rows", "pareto_front",
            "anytime_plot", "rungs_plot", "pareto_plot"]

@@ -81,12 +81,14 @@ def coerce_all(trials: Iterable[TrialRecord | Mapping[str, Any]]) -> list[TrialR
     return records
 
 
-def rank(records: list[TrialRecord], mode: str = "max") -> list[TrialRecord]:
+def rank(records: Iterable[TrialRecord | Mapping[str, Any]], mode: str = "max") -> list[TrialRecord]:
     """Records best first: by best metric, then more resource, then lower trial id.
 
-    Trials that never reported a finite metric come last, in trial-id order.
+    Trials that never reported a finite metric come last, in trial-id order. Dicts are accepted
+    and returned as TrialRecords.
     """
     check_mode(mode)
+    records = coerce_all(records)
     sign = -1.0 if mode == "max" else 1.0
 
     def key(r: TrialRecord) -> tuple:

@@ -1,0 +1,219 @@
+"""The preset: a search space, an ordered portfolio of configs, backbone tiers and Hyperband
+settings, with the provenance of how it was made. Data only (JSON), never code.
+
+A preset is the prior knowledge ``autopreset fit`` starts from: the portfolio phase evaluates
+its configs first (best-known first), then narrows the space around the winners and runs
+Hyperband (Li et al., 2018, JMLR 18(185)) with the preset's ``eta`` and resource bounds.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from autopreset.space import Categorical, Domain, Float, Int, Ordinal, space_from_json, space_to_json
+
+from ._schema import FORMAT, PRESET_SCHEMA, check, join, show
+
+
+@dataclass(frozen=True, kw_only=True)
+class Provenance:
+    """Where a preset came from: sources (papers, zoo files, runs), datasets, date, versions."""
+
+    sources: list[str]
+    datasets: list[str]
+    date: str
+    versions: dict[str, str]
+    curation: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioEntry:
+    """One portfolio config, the reason it is in the portfolio, and optional tags and tier."""
+
+    config: dict[str, Any]
+    reason: str
+    tags: list[str] = field(default_factory=list)
+    tier: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HyperbandSettings:
+    """Hyperband's reduction factor and the resource bounds one trial can get."""
+
+    eta: int = 3
+    min_resource: int = 1
+    max_resource: int = 27
+    resource: str = "epochs"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    """A validated preset. Construct it in code or with :meth:`from_json`; both validate.
+
+    >>> from autopreset.portfolio import load_preset
+    >>> p = load_preset("default")
+    >>> p.portfolio[0].config["backbone"], p.hyperband.eta
+    """
+
+    name: str
+    description: str
+    provenance: Provenance
+    space: dict[str, Any]
+    portfolio: list[PortfolioEntry]
+    tiers: dict[str, str]
+    hyperband: HyperbandSettings = field(default_factory=HyperbandSettings)
+
+    def __post_init__(self) -> None:
+        validate_preset(self.to_json(), source=f"preset {self.name!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict in the ``autopreset.preset/1`` format."""
+        entries = []
+        for e in self.portfolio:
+            d: dict[str, Any] = {"config": dict(e.config), "reason": e.reason}
+            if e.tags:
+                d["tags"] = list(e.tags)
+            if e.tier is not None:
+                d["tier"] = e.tier
+            entries.append(d)
+        p = self.provenance
+        return {
+            "format": FORMAT, "name": self.name, "description": self.description,
+            "provenance": {"sources": list(p.sources), "datasets": list(p.datasets), "date": p.date,
+                           "versions": dict(p.versions), "curation": p.curation},
+            "space": space_to_json(self.space),
+            "portfolio": entries,
+            "tiers": dict(self.tiers),
+            "hyperband": {"eta": self.hyperband.eta, "min_resource": self.hyperband.min_resource,
+                          "max_resource": self.hyperband.max_resource,
+                          "resource": self.hyperband.resource},
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any, *, source: str = "preset") -> "Preset":
+        """Validate a parsed JSON document and build the Preset; errors name ``source``."""
+        space = validate_preset(doc, source=source)
+        prov = doc["provenance"]
+        return cls(
+            name=doc["name"], description=doc["description"],
+            provenance=Provenance(sources=list(prov["sources"]), datasets=list(prov["datasets"]),
+                                  date=prov["date"], versions=dict(prov["versions"]),
+                                  curation=prov["curation"]),
+            space=space,
+            portfolio=[PortfolioEntry(config=dict(e["config"]), reason=e["reason"],
+                                      tags=list(e.get("tags", [])), tier=e.get("tier"))
+                       for e in doc["portfolio"]],
+            tiers=dict(doc["tiers"]),
+            hyperband=HyperbandSettings(**doc["hyperband"]),
+        )
+
+    def tier_of(self, backbone: str) -> str | None:
+        return self.tiers.get(backbone)
+
+    def select(self, backbones: Iterable[str] | None = None) -> list[PortfolioEntry]:
+        """The portfolio entries whose backbone is allowed (all when ``None``), order kept."""
+        if backbones is None:
+            return list(self.portfolio)
+        allowed = set(backbones)
+        return [e for e in self.portfolio if e.config.get("backbone") in allowed]
+
+
+def validate_preset(doc: Any, *, source: str = "preset") -> dict[str, Any]:
+    """Check a parsed preset document; return its search space. ValueError: ``source: path: why``."""
+    try:
+        space = _validate(doc)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None
+    return space
+
+
+def _validate(doc: Any) -> dict[str, Any]:
+    if isinstance(doc, dict) and "format" in doc and doc["format"] != FORMAT:
+        raise ValueError(f"format: {show(doc['format'])} is not supported (this autopreset reads "
+                         f"{show(FORMAT)})")
+    check(doc, PRESET_SCHEMA)
+    space = _space(doc["space"])
+    for i, entry in enumerate(doc["portfolio"]):
+        check_config(space, entry["config"], join(join("portfolio", i), "config"))
+    backbones = _backbones(space)
+    for name in doc["tiers"]:
+        if backbones is not None and name not in backbones:
+            raise ValueError(f"tiers.{name}: not a backbone of the search space")
+    for name in backbones or ():
+        if name not in doc["tiers"]:
+            raise ValueError(f"tiers: backbone {show(name)} of the search space has no tier")
+    for i, entry in enumerate(doc["portfolio"]):
+        bb = entry["config"].get("backbone")
+        if "tier" in entry and bb in doc["tiers"] and entry["tier"] != doc["tiers"][bb]:
+            raise ValueError(f"portfolio[{i}].tier: {show(entry['tier'])} differs from "
+                             f"tiers.{bb} = {show(doc['tiers'][bb])}")
+    hb = doc["hyperband"]
+    if hb["max_resource"] < hb["min_resource"]:
+        raise ValueError(f"hyperband.max_resource: {hb['max_resource']} is below min_resource "
+                         f"{hb['min_resource']}")
+    return space
+
+
+def _space(obj: dict[str, Any]) -> dict[str, Any]:
+    """The space of a preset; an error names the entry (``space.params.lr: ...``) when it can."""
+    try:
+        return space_from_json(obj)
+    except ValueError as exc:
+        params = obj.get("params")
+        try:
+            space_from_json({**obj, "params": {}})  # is the document itself well formed?
+        except ValueError:
+            params = None
+        if isinstance(params, dict):
+            for name, entry in params.items():
+                try:
+                    space_from_json({**obj, "params": {name: entry}})
+                except ValueError as one:
+                    raise ValueError(f"space.params.{name}: {one}") from None
+        raise ValueError(f"space: {exc}") from None
+
+
+def check_config(space: Mapping[str, Any], config: Mapping[str, Any], path: str) -> None:
+    """Raise ``path.key: why`` when ``config`` has a key outside ``space`` or a value outside it."""
+    for key in config:
+        if key not in space:
+            raise ValueError(f"{join(path, key)}: not in the preset's search space "
+                             f"({', '.join(space)})")
+    for key, dom in space.items():
+        where = join(path, key)
+        if key not in config:
+            if isinstance(dom, Domain):
+                raise ValueError(f"{path}: missing {show(key)} (the search space has {', '.join(space)})")
+            continue
+        value = config[key]
+        if not isinstance(dom, Domain):
+            if value != dom or type(value) is not type(dom):
+                raise ValueError(f"{where}: {show(value)} differs from the space's constant {show(dom)}")
+        elif not dom.contains(value):
+            raise ValueError(f"{where}: {_outside(dom, value)}")
+
+
+def _outside(dom: Domain, value: Any) -> str:
+    if isinstance(dom, (Float, Int)):
+        want = "an integer" if isinstance(dom, Int) else "a number"
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not numeric or (isinstance(dom, Int) and not isinstance(value, int)):
+            return f"{show(value)} is not {want}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{value} is not a finite number"
+        return f"{show(value)} is outside [{dom.low!r}, {dom.high!r}]"
+    values = list(dom.choices if isinstance(dom, Categorical) else dom.values)
+    listed = ", ".join(show(v, 30) for v in values[:12]) + (", ..." if len(values) > 12 else "")
+    return f"{show(value)} is not one of {listed}"
+
+
+def _backbones(space: Mapping[str, Any]) -> list | None:
+    dom = space.get("backbone")
+    if dom is None:
+        return None
+    if isinstance(dom, Ordinal):
+        return list(dom.values)
+    if isinstance(dom, Categorical):
+        return list(dom.choices)
+    return [dom]

@@ -1,0 +1,1 @@
+"""Shipped preset files (JSON data). Read them with ``autopreset.portfolio.load_preset(name)``."""

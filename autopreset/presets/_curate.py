@@ -1,0 +1,267 @@
+"""Rebuild the shipped presets (default.json, latency.json, accuracy.json) from this curation.
+
+    .venv/bin/python -m autopreset.presets._curate            # write the three JSON files
+    .venv/bin/python -m autopreset.presets._curate --measure  # re-measure latencies, print tiers
+
+Until the zoo (a later issue) builds portfolios from recorded learning curves, the portfolios
+are hand-curated from published training recipes, adapted to training from scratch on small
+images (28-32 px) on a CPU within minutes:
+
+- learning rates scaled to batches of at most 256 (linear for SGD, Goyal et al. 2017; about
+  square-root for AdamW), and halved for SGD at lr 0.1 where a short schedule has no warm-up;
+- RMSprop/LAMB recipes mapped onto AdamW (the optimizers our trainer offers), their coupled
+  L2 decay converted to AdamW's decoupled decay (wd_adamw ~ lr_l2 * wd_l2 / lr_adamw);
+- weight decay capped at the lecture space's 1e-2; label smoothing 0.1 where the recipe uses it;
+- ``momentum`` is SGD's momentum, and AdamW's beta1.
+
+Tiers come from the batch-1 p50 CPU latency at 32x32 measured below (AMD EPYC, 1 thread,
+torch 2.14.1, timm 1.0.31, 10 classes, 2026-11-27), so ``--prefer latency`` has a prior
+before fit measures the machine it runs on.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+from pathlib import Path
+
+from autopreset.portfolio import HyperbandSettings, PortfolioEntry, Preset, Provenance, save_preset
+from autopreset.portfolio import library_versions
+from autopreset.space import Categorical, Float, Ordinal
+
+# backbone: (params in millions with 10 classes, batch-1 p50 latency ms at 32 px, 1 CPU thread)
+MEASURED = {
+    "lcnet_050": (0.61, 2.26), "mobilenetv3_small_050": (0.58, 2.70), "lcnet_100": (1.69, 2.86),
+    "mobilenetv2_035": (0.41, 3.01), "resnet10t": (4.93, 3.15), "mobilenetv3_small_100": (1.53, 3.15),
+    "mobilenetv2_050": (0.70, 3.42), "regnetx_002": (2.32, 3.50), "convnext_atto": (3.38, 3.67),
+    "mobilenetv2_100": (2.24, 4.07), "convnext_femto": (4.84, 4.65), "resnet14t": (8.05, 5.42),
+    "efficientnet_lite0": (3.38, 6.08), "mobilenetv3_large_100": (4.22, 6.13), "resnet18": (11.18, 6.41),
+    "convnext_pico": (8.54, 6.74), "efficientnet_b0": (4.02, 7.30), "resnet26": (13.97, 8.80),
+    "convnext_nano": (14.96, 10.19), "resnet34": (21.29, 14.86), "resnet50": (23.53, 17.44),
+    "resnest50d": (25.46, 21.47),
+}
+# Left out: resnest200e (71 ms, 68 M params), resnet101, vgg16_bn: from scratch on a CPU they
+# cannot finish enough epochs in budgets of minutes to compete.
+
+
+def tier(name: str) -> str:
+    params, ms = MEASURED[name]
+    if ms < 3.5 and params < 2.0:
+        return "tiny"
+    if ms < 5.0:
+        return "small"
+    if ms < 10.0:
+        return "medium"
+    return "large"
+
+
+def _by_latency(names: list[str]) -> list[str]:
+    return sorted(names, key=lambda n: MEASURED[n][1])
+
+
+SOURCES = [
+    "Zagoruyko & Komodakis 2016, Wide Residual Networks (CIFAR: SGD lr 0.1, batch 128, momentum 0.9, wd 5e-4)",
+    "He et al. 2016, Deep Residual Learning (CIFAR-10: SGD lr 0.1, batch 128, wd 1e-4)",
+    "Goyal et al. 2017, Accurate, Large Minibatch SGD (lr 0.1 x batch/256, momentum 0.9, wd 1e-4)",
+    "Loshchilov & Hutter 2019, Decoupled Weight Decay Regularization (AdamW; PyTorch defaults lr 1e-3, wd 1e-2)",
+    "Wightman, Touvron & Jegou 2021, ResNet strikes back (timm A1-A3: LAMB/AdamW lr 3e-3..8e-3, wd 0.01..0.05)",
+    "Howard et al. 2019, Searching for MobileNetV3, with timm's recipe (RMSprop, wd 1e-5, label smoothing 0.1)",
+    "Sandler et al. 2018, MobileNetV2; torchvision reference recipe (SGD lr 0.045 at batch 256, wd 4e-5)",
+    "Tan & Le 2019, EfficientNet (RMSprop lr 0.256 at batch 4096, wd 1e-5, label smoothing 0.1)",
+    "Cui et al. 2021, PP-LCNet (SGD momentum 0.9, lr 0.8 at batch 2048, wd 3e-5)",
+    "Radosavovic et al. 2020, Designing Network Design Spaces (RegNet 10-epoch recipe: SGD lr 0.1, batch 128, wd 5e-5)",
+    "Liu et al. 2022, A ConvNet for the 2020s (ConvNeXt: AdamW lr 4e-3 at batch 4096, wd 0.05, label smoothing 0.1)",
+    "Zhang et al. 2020, ResNeSt (SGD lr 0.1 x batch/256, wd 1e-4, label smoothing 0.1)",
+    "Szegedy et al. 2016, Rethinking the Inception Architecture (label smoothing 0.1)",
+    "measured here: batch-1 p50 CPU latency at 32 px of every backbone (tiers), autopreset/presets/_curate.py",
+]
+DATASETS = ["ImageNet-1k (where the published recipes were tuned)",
+            "CIFAR-10 (the ResNet/WRN small-image recipes)"]
+CURATION = (
+    "Hand-curated from the published training recipes in sources, adapted to training from "
+    "scratch on 28-32 px images on a CPU: SGD learning rates scaled linearly to the batch "
+    "(0.1 x batch/256) and halved at 0.1 for short schedules without warm-up; AdamW rates scaled "
+    "about with the square root of the batch; RMSprop/LAMB recipes mapped to AdamW with their L2 "
+    "decay converted to decoupled decay; weight decay capped at the lecture space's 1e-2; label "
+    "smoothing 0.1 where the recipe uses it. 'momentum' is AdamW's beta1. Ordered most robust "
+    "first, with backbones of every tier so each preference keeps several entries. Tiers from "
+    "batch-1 p50 latency at 32 px measured on an AMD EPYC CPU, 1 thread (tiny: under 3.5 ms and "
+    "2 M parameters; small: under 5 ms; medium: under 10 ms; large: the rest). Not yet measured "
+    "across datasets: the zoo (a later issue) will replace this portfolio with one built from "
+    "recorded learning curves. Rebuild with: python -m autopreset.presets._curate")
+
+
+def _c(backbone, optimizer, lr, batch_size, weight_decay, label_smoothing, momentum=0.9):
+    return {"backbone": backbone, "lr": lr, "batch_size": batch_size, "momentum": momentum,
+            "weight_decay": weight_decay, "optimizer": optimizer, "label_smoothing": label_smoothing}
+
+
+# Reusable recipe entries: (config, reason, tags).
+R = {
+    "resnet18_adamw": (_c("resnet18", "adamw", 1e-3, 64, 1e-2, 0.1),
+                       "AdamW at PyTorch's defaults (lr 1e-3, wd 1e-2; Loshchilov & Hutter 2019) with label smoothing 0.1: the most forgiving from-scratch setting for a BatchNorm ResNet; resnet18 is the strong fixed default on small images",
+                       ["adamw", "robust"]),
+    "resnet18_sgd": (_c("resnet18", "sgd", 0.05, 128, 5e-4, 0.0),
+                     "WRN/ResNet CIFAR recipe (SGD momentum 0.9, batch 128, wd 5e-4) with lr halved from 0.1 to 0.05 for short schedules without warm-up",
+                     ["sgd", "cifar-recipe"]),
+    "resnet18_sgd_small_batch": (_c("resnet18", "sgd", 0.02, 32, 5e-4, 0.0),
+                                 "the CIFAR recipe at batch 32 (lr scaled with the batch): four times more updates per epoch, which pays at the one-epoch rungs of small datasets",
+                                 ["sgd", "small-batch"]),
+    "resnet10t_adamw": (_c("resnet10t", "adamw", 2e-3, 64, 1e-2, 0.1),
+                        "ResNet strikes back (timm A3: LAMB/AdamW lr ~3e-3..8e-3, wd 0.01..0.05) scaled down to batch 64 with wd capped at 1e-2, on the fastest ResNet",
+                        ["adamw", "timm-rsb"]),
+    "resnet10t_sgd": (_c("resnet10t", "sgd", 0.05, 128, 1e-4, 0.0),
+                      "Goyal et al. 2017 SGD (lr 0.1 x batch/256, momentum 0.9, wd 1e-4) at batch 128 on the fastest ResNet: a second optimizer family for the small tier",
+                      ["sgd", "linear-scaling"]),
+    "resnet14t_sgd": (_c("resnet14t", "sgd", 0.025, 64, 1e-4, 0.1),
+                      "Goyal et al. 2017 linear scaling (0.1 x 64/256) with label smoothing 0.1 (He et al. 2019 bag of tricks) on a deeper tiered-stem ResNet",
+                      ["sgd", "linear-scaling"]),
+    "mnv3s100_adamw": (_c("mobilenetv3_small_100", "adamw", 3e-3, 64, 5e-4, 0.1),
+                       "timm's MobileNetV3 recipe (RMSprop, wd 1e-5, label smoothing 0.1) mapped to AdamW: light decay because tiny models underfit rather than overfit",
+                       ["adamw", "mobilenet-recipe"]),
+    "mnv3s050_adamw": (_c("mobilenetv3_small_050", "adamw", 5e-3, 32, 5e-4, 0.0),
+                       "the MobileNetV3 recipe on the half-width model with a higher lr and batch 32: the narrow net needs larger steps, and no smoothing since it underfits",
+                       ["adamw", "mobilenet-recipe", "fastest"]),
+    "lcnet050_sgd": (_c("lcnet_050", "sgd", 0.05, 128, 3e-5, 0.0),
+                     "PP-LCNet recipe (SGD momentum 0.9, lr 0.8 at batch 2048, wd 3e-5) scaled to batch 128: the lowest-latency backbone measured here",
+                     ["sgd", "lcnet-recipe", "fastest"]),
+    "lcnet050_adamw": (_c("lcnet_050", "adamw", 3e-3, 64, 5e-4, 0.0),
+                       "the fastest backbone with the AdamW mapping of the mobile recipes: a second optimizer family for the tiny tier",
+                       ["adamw", "fastest"]),
+    "lcnet100_sgd": (_c("lcnet_100", "sgd", 0.05, 128, 3e-5, 0.1),
+                     "PP-LCNet recipe at full width (lr scaled to batch 128, wd 3e-5) with label smoothing 0.1: about as fast as lcnet_050 with three times the capacity",
+                     ["sgd", "lcnet-recipe"]),
+    "regnetx002_sgd": (_c("regnetx_002", "sgd", 0.1, 128, 5e-5, 0.0),
+                       "RegNet's 10-epoch exploration recipe (SGD lr 0.1, batch 128, wd 5e-5; Radosavovic et al. 2020): tuned for short schedules, which is what a budget buys",
+                       ["sgd", "regnet-recipe", "short-schedule"]),
+    "convnext_atto_adamw": (_c("convnext_atto", "adamw", 1e-3, 64, 1e-2, 0.1),
+                            "ConvNeXt recipe (AdamW lr 4e-3 at batch 4096, wd 0.05, label smoothing 0.1) with lr scaled to batch 64 and wd capped at 1e-2: a non-ResNet family in the small tier",
+                            ["adamw", "convnext-recipe"]),
+    "convnext_pico_adamw": (_c("convnext_pico", "adamw", 1e-3, 64, 1e-2, 0.1),
+                            "the ConvNeXt recipe (scaled as for convnext_atto) on a larger ConvNeXt",
+                            ["adamw", "convnext-recipe"]),
+    "mnv2_100_sgd": (_c("mobilenetv2_100", "sgd", 0.025, 128, 4e-5, 0.0),
+                     "torchvision's MobileNetV2 recipe (SGD lr 0.045 at batch 256, wd 4e-5) scaled to batch 128",
+                     ["sgd", "mobilenet-recipe"]),
+    "mnv2_050_sgd": (_c("mobilenetv2_050", "sgd", 0.025, 64, 4e-5, 0.0),
+                     "the MobileNetV2 recipe (lr 0.045 at batch 256, wd 4e-5) on the half-width model at batch 64",
+                     ["sgd", "mobilenet-recipe"]),
+    "effb0_adamw": (_c("efficientnet_b0", "adamw", 2e-3, 64, 5e-4, 0.1),
+                    "EfficientNet recipe (RMSprop lr 0.256 at batch 4096, wd 1e-5, label smoothing 0.1) mapped to AdamW: the compound-scaled family in the medium tier",
+                    ["adamw", "efficientnet-recipe"]),
+    "mnv3l100_adamw": (_c("mobilenetv3_large_100", "adamw", 3e-3, 64, 5e-4, 0.1),
+                       "timm's MobileNetV3 recipe mapped to AdamW, on the large MobileNetV3",
+                       ["adamw", "mobilenet-recipe"]),
+    "resnet26_adamw": (_c("resnet26", "adamw", 1e-3, 64, 1e-2, 0.1),
+                       "AdamW defaults (lr 1e-3, wd 1e-2) with smoothing 0.1 on a deeper ResNet: more capacity with the most forgiving optimizer",
+                       ["adamw", "robust"]),
+    "resnet34_sgd": (_c("resnet34", "sgd", 0.05, 128, 5e-4, 0.0),
+                     "the WRN/ResNet CIFAR recipe (halved lr for short schedules) on resnet34, for budgets long enough to train it",
+                     ["sgd", "cifar-recipe"]),
+    "resnet50_adamw": (_c("resnet50", "adamw", 2e-3, 128, 1e-2, 0.1),
+                       "ResNet strikes back A3 (LAMB lr 8e-3 at batch 2048, wd 0.02) as AdamW scaled to batch 128, wd capped at 1e-2: the recipe resnet50 was tuned with in timm",
+                       ["adamw", "timm-rsb"]),
+    "resnest50d_sgd": (_c("resnest50d", "sgd", 0.05, 128, 1e-4, 0.1),
+                       "ResNeSt recipe (SGD lr 0.1 x batch/256, wd 1e-4, label smoothing 0.1) at batch 128: the lecture's split-attention family",
+                       ["sgd", "resnest-recipe"]),
+}
+
+
+def _space(backbones: list[str], lr: tuple[float, float]) -> dict:
+    """The lecture's space (lr log 1e-6..1e-1, batch 8..512, momentum 0.85..0.98, wd log
+    1e-6..1e-2) narrowed: backbones per preference, lr to what trains from scratch, batch
+    16..256 (8 starves a CPU, 512 leaves too few steps on small datasets)."""
+    return {
+        "backbone": Ordinal(_by_latency(backbones)),
+        "lr": Float(lr[0], lr[1], log=True),
+        "batch_size": Ordinal([16, 32, 64, 128, 256]),
+        "momentum": Float(0.85, 0.98),
+        "weight_decay": Float(1e-6, 1e-2, log=True),
+        "optimizer": Categorical(["sgd", "adamw"]),
+        "label_smoothing": Float(0.0, 0.2),
+    }
+
+
+PRESETS = {
+    "default": dict(
+        description="Balanced: backbones from tiny to resnet34, a portfolio of published recipes "
+                    "adapted to small images; --prefer picks among them by measured latency.",
+        backbones=[n for n in MEASURED if n not in ("convnext_nano", "resnet50", "resnest50d")],
+        lr=(1e-4, 1e-1),
+        entries=["resnet18_adamw", "resnet18_sgd", "resnet10t_adamw", "mnv3s100_adamw",
+                 "regnetx002_sgd", "lcnet050_sgd", "resnet14t_sgd", "convnext_atto_adamw",
+                 "mnv2_100_sgd", "effb0_adamw", "resnet18_sgd_small_batch", "mnv3s050_adamw"],
+        hyperband=HyperbandSettings(eta=3, min_resource=1, max_resource=27, resource="epochs")),
+    "latency": dict(
+        description="Latency first: only tiny and small backbones (batch-1 CPU latency under "
+                    "5 ms at 32 px here), recipes for fast models.",
+        backbones=[n for n in MEASURED if tier(n) in ("tiny", "small")],
+        lr=(1e-4, 1e-1),
+        entries=["resnet10t_adamw", "mnv3s100_adamw", "resnet10t_sgd", "regnetx002_sgd",
+                 "lcnet100_sgd", "lcnet050_sgd", "mnv3s050_adamw", "convnext_atto_adamw",
+                 "mnv2_050_sgd", "lcnet050_adamw"],
+        hyperband=HyperbandSettings(eta=3, min_resource=1, max_resource=27, resource="epochs")),
+    "accuracy": dict(
+        description="Accuracy first: large backbones allowed (up to resnet50/resnest50d), "
+                    "longer top rung; small ones stay as fallbacks for short budgets.",
+        backbones=[n for n in MEASURED if tier(n) != "tiny"],
+        lr=(1e-5, 1e-1),
+        entries=["resnet18_adamw", "resnet18_sgd", "resnet34_sgd", "resnet26_adamw",
+                 "resnet50_adamw", "effb0_adamw", "convnext_pico_adamw", "resnest50d_sgd",
+                 "resnet14t_sgd", "mnv3l100_adamw", "resnet10t_adamw"],
+        hyperband=HyperbandSettings(eta=3, min_resource=1, max_resource=81, resource="epochs")),
+}
+
+
+def build(name: str) -> Preset:
+    spec = PRESETS[name]
+    entries = [PortfolioEntry(config=dict(R[k][0]), reason=R[k][1], tags=list(R[k][2]),
+                              tier=tier(R[k][0]["backbone"])) for k in spec["entries"]]
+    return Preset(
+        name=name, description=spec["description"],
+        provenance=Provenance(sources=SOURCES, datasets=DATASETS,
+                              date=_dt.date.today().isoformat(), versions=library_versions(),
+                              curation=CURATION),
+        space=_space(spec["backbones"], spec["lr"]), portfolio=entries,
+        tiers={n: tier(n) for n in _by_latency(spec["backbones"])},
+        hyperband=spec["hyperband"])
+
+
+def measure(names: list[str], repeats: int = 15) -> dict[str, tuple[float, float]]:
+    """Params (millions, 10 classes) and batch-1 p50 latency (ms) at 32 px on one CPU thread."""
+    import time
+
+    import timm
+    import torch
+
+    torch.set_num_threads(1)
+    out = {}
+    for n in names:
+        m = timm.create_model(n, pretrained=False, num_classes=10).eval()
+        x = torch.randn(1, 3, 32, 32)
+        with torch.no_grad():
+            for _ in range(3):
+                m(x)
+            ts = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                m(x)
+                ts.append(time.perf_counter() - t)
+        out[n] = (round(sum(p.numel() for p in m.parameters()) / 1e6, 2), round(sorted(ts)[repeats // 2] * 1e3, 2))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--measure", action="store_true", help="re-measure latencies and print tiers")
+    ap.add_argument("--out", default=str(Path(__file__).parent), help="folder for the JSON files")
+    args = ap.parse_args()
+    if args.measure:
+        for n, (p, ms) in measure(list(MEASURED)).items():
+            print(f"{n:24s} {p:7.2f} M {ms:7.2f} ms  (recorded {MEASURED[n][1]:.2f} ms, tier {tier(n)})")
+        return
+    for name in PRESETS:
+        print(save_preset(build(name), Path(args.out) / f"{name}.json"))
+
+
+if __name__ == "__main__":
+    main()
