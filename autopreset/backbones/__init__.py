@@ -1,8 +1,14 @@
-"""Backbones: timm models with pretrained weights when available; catalog; latency profiler.
+"""Backbones: the catalog of timm models, weights loading, and an on-device latency profiler.
 
-    from autopreset.backbones import create_backbone
+    from autopreset.backbones import catalog, create_backbone, profile_latency
+    [s.name for s in catalog("tiny")]                 # small to large, measured sizes
     model, source = create_backbone("resnet18", num_classes=10, pretrained="auto")
+    profile_latency(["resnet18"], input_size=64)["resnet18"].p50_ms
 """
+from ._catalog import CATALOG, TIERS, BackboneSpec, catalog, get_spec, measure_backbone, tier_of
 from ._create import create_backbone, load_weights_file
+from ._latency import LatencyResult, machine_key, profile_latency
 
-__all__ = ["create_backbone", "load_weights_file"]
+__all__ = ["create_backbone", "load_weights_file", "CATALOG", "TIERS", "BackboneSpec",
+           "catalog", "get_spec", "measure_backbone", "tier_of", "LatencyResult",
+           "machine_key", "profile_latency"]
