@@ -59,10 +59,16 @@ def _torchscript(module, example, path: str) -> np.ndarray:
 
 
 def _onnx(module, example, path: str) -> np.ndarray:
+    import warnings
+
     import torch
 
-    torch.onnx.export(module, (example[:1],), path, input_names=["image"], output_names=["logits"],
-                      dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
+    # The TorchScript-based exporter needs no extra package (the dynamo one needs onnxscript).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(module, (example[:1],), path, input_names=["image"],
+                          output_names=["logits"], dynamo=False,
+                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
     return run_onnx(path, example.numpy())
 
 

@@ -1,0 +1,115 @@
+"""The saved model folder: round trip, no code on load, predict/evaluate/export."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from autopreset.model import MODEL_FORMAT, ModelCard, Predictor, load
+
+BACKBONE = "resnet10t"
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    from autopreset.backbones import create_backbone
+    import torch
+
+    torch.manual_seed(0)
+    module, _ = create_backbone(BACKBONE, num_classes=3, pretrained=False)
+    card = ModelCard(backbone=BACKBONE, classes=["cat", "dög", "ému"], input_size=16,
+                     mean=[0.5, 0.5, 0.5], std=[0.25, 0.25, 0.25], metrics={"val_accuracy": 0.5})
+    return Predictor(module, card)
+
+
+@pytest.fixture()
+def images(tmp_path):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "imgs"
+    for name in ["cat", "dög", "ému"]:
+        (folder / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(folder / name / f"{i}.png")
+    return folder
+
+
+def test_round_trip_gives_identical_predictions(predictor, images, tmp_path):
+    saved = predictor.save(tmp_path / "model")
+    assert sorted(p.name for p in saved.iterdir()) == ["model.json", "model.safetensors"]
+    card = json.loads((saved / "model.json").read_text(encoding="utf-8"))
+    assert card["format"] == MODEL_FORMAT and card["classes"] == ["cat", "dög", "ému"]
+    loaded = load(saved)
+    rows_a, _ = predictor.predict_paths([images], top_k=2)
+    rows_b, _ = loaded.predict_paths([images], top_k=2)
+    assert [r["labels"] for r in rows_a] == [r["labels"] for r in rows_b]
+    np.testing.assert_allclose([r["probabilities"] for r in rows_a],
+                               [r["probabilities"] for r in rows_b], rtol=1e-5, atol=1e-6)
+    assert len(rows_a) == 9 and all(len(r["labels"]) == 2 for r in rows_a)
+    assert all(abs(sum(loaded.predict_proba([np.zeros((8, 8, 3), np.uint8)])[0]) - 1) < 1e-5 for _ in [0])
+
+
+def test_save_replaces_an_existing_model_atomically(predictor, tmp_path):
+    target = tmp_path / "model"
+    predictor.save(target)
+    predictor.save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_predict_skips_non_images_with_reason(predictor, images):
+    (images / "cat" / "notes.png").write_text("not an image")
+    rows, skipped = predictor.predict_paths([images])
+    assert len(rows) == 9
+    assert skipped and skipped[0][0].endswith("notes.png") and "not an image" in skipped[0][1]
+
+
+def test_evaluate_reports_accuracy_and_confusion(predictor, images):
+    result = predictor.evaluate(images)
+    assert result["n_images"] == 9
+    assert np.sum(result["confusion"]) == 9
+    assert 0.0 <= result["accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"format": "other/1"}, "format"),
+    ({"surprise": 1}, "unknown key 'surprise'"),
+    ({"classes": ["only"]}, "classes"),
+])
+def test_bad_model_json_is_a_clear_error(predictor, tmp_path, bad, message):
+    saved = predictor.save(tmp_path / "model")
+    card = json.loads((saved / "model.json").read_text())
+    card.update(bad)
+    (saved / "model.json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=message):
+        load(saved)
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such model folder"):
+        load(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="model.json"):
+        load(tmp_path / "empty")
+
+
+def test_loading_never_unpickles(predictor, tmp_path, monkeypatch):
+    import pickle
+
+    saved = predictor.save(tmp_path / "model")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle used while loading a model")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    load(saved)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_export_matches_pytorch(predictor, tmp_path, fmt):
+    predictor.save(tmp_path / "model")
+    path, diff = load(tmp_path / "model").export(fmt)
+    assert path.exists() and path.parent == tmp_path / "model"
+    assert diff <= 1e-3
