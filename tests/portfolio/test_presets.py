@@ -203,3 +203,12 @@ def test_load_by_name_or_path_errors(tmp_path):
         load_preset("fastest")
     with pytest.raises(ValueError, match=r"nope\.json: preset file not found"):
         load_preset(tmp_path / "nope.json")
+
+
+def test_tiers_agree_with_the_backbone_catalog():
+    backbones = pytest.importorskip("autopreset.backbones")
+    known = {s.name: s.tier for s in backbones.catalog()}
+    for name in SHIPPED:
+        for backbone, tier in load_preset(name).tiers.items():
+            if backbone in known:
+                assert tier == known[backbone], f"{name}: {backbone} is {known[backbone]} in the catalog"
