@@ -8,11 +8,11 @@ are hand-curated from published training recipes, adapted to training from scrat
 images (28-32 px) on a CPU within minutes:
 
 - learning rates scaled to batches of at most 256 (linear for SGD, Goyal et al. 2017; about
-  square-root for AdamW), and halved for SGD at lr 0.1 where a short schedule has no warm-up;
+  square-root for AdamW), and halved for SGD at lr 0.1 for short schedules with a brief warm-up;
 - RMSprop/LAMB recipes mapped onto AdamW (the optimizers our trainer offers), their coupled
   L2 decay converted to AdamW's decoupled decay (wd_adamw ~ lr_l2 * wd_l2 / lr_adamw);
 - weight decay capped at the lecture space's 1e-2; label smoothing 0.1 where the recipe uses it;
-- ``momentum`` is SGD's momentum, and AdamW's beta1.
+- ``momentum`` is SGD's momentum; the trainer's AdamW keeps its betas (0.9, 0.999) and ignores it.
 
 Tiers are the backbone catalog's (by parameters); the backbones of each space are ordered by
 the batch-1 p50 CPU latency at 32x32 measured below (AMD EPYC, 1 thread, torch 2.14.1,
@@ -77,10 +77,10 @@ DATASETS = ["ImageNet-1k (where the published recipes were tuned)",
 CURATION = (
     "Hand-curated from the published training recipes in sources, adapted to training from "
     "scratch on 28-32 px images on a CPU: SGD learning rates scaled linearly to the batch "
-    "(0.1 x batch/256) and halved at 0.1 for short schedules without warm-up; AdamW rates scaled "
+    "(0.1 x batch/256) and halved at 0.1 for short schedules with a brief warm-up; AdamW rates scaled "
     "about with the square root of the batch; RMSprop/LAMB recipes mapped to AdamW with their L2 "
     "decay converted to decoupled decay; weight decay capped at the lecture space's 1e-2; label "
-    "smoothing 0.1 where the recipe uses it. 'momentum' is AdamW's beta1. Ordered most robust "
+    "smoothing 0.1 where the recipe uses it. 'momentum' is used by SGD only (AdamW keeps betas 0.9, 0.999). Ordered most robust "
     "first, with backbones of every tier so each preference keeps several entries. Tiers are the "
     "backbone catalog's size tiers (parameters: tiny < 1 M <= small < 6 M <= medium < 30 M <= "
     "large); backbones are ordered by batch-1 p50 latency at 32 px measured on an AMD EPYC CPU, "
@@ -100,7 +100,7 @@ R = {
                        "AdamW at PyTorch's defaults (lr 1e-3, wd 1e-2; Loshchilov & Hutter 2019) with label smoothing 0.1: the most forgiving from-scratch setting for a BatchNorm ResNet; resnet18 is the strong fixed default on small images",
                        ["adamw", "robust"]),
     "resnet18_sgd": (_c("resnet18", "sgd", 0.05, 128, 5e-4, 0.0),
-                     "WRN/ResNet CIFAR recipe (SGD momentum 0.9, batch 128, wd 5e-4) with lr halved from 0.1 to 0.05 for short schedules without warm-up",
+                     "WRN/ResNet CIFAR recipe (SGD momentum 0.9, batch 128, wd 5e-4) with lr halved from 0.1 to 0.05 for short schedules (the trainer warms up for at most one epoch)",
                      ["sgd", "cifar-recipe"]),
     "resnet18_sgd_small_batch": (_c("resnet18", "sgd", 0.02, 32, 5e-4, 0.0),
                                  "the CIFAR recipe at batch 32 (lr scaled with the batch): four times more updates per epoch, which pays at the one-epoch rungs of small datasets",
