@@ -1,7 +1,7 @@
 """Decoded-image cache: every image decoded and resized once, shared by all trials and runs.
 
 The cache is one ``.npy`` file of shape (N, S, S, 3), uint8, in dataset order, named by the
-dataset fingerprint and the working resolution S, under :func:`cache_dir` (``$AUTOPRESET_CACHE``
+dataset's ``cache_key`` (its contents, labels and order) and the working resolution S, under :func:`cache_dir` (``$AUTOPRESET_CACHE``
 or ``~/.cache/autopreset``). Trials open it memory-mapped, so worker processes share the
 operating system's page cache instead of each decoding JPEGs. It is written to a temporary
 file and renamed into place, so a reader never sees a half-written cache and two processes
@@ -59,11 +59,11 @@ def build_cache(dataset: Dataset, resolution: int, *, directory=None, n_jobs: in
     """Decode and resize ``dataset`` once into the cache (reused when already there)."""
     if int(resolution) != resolution or resolution < 1:
         raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
-    if not dataset.fingerprint:
-        raise ValueError("dataset has no fingerprint; build it with autopreset.data.scan()")
+    if not dataset.fingerprint or len(dataset.file_hashes) != len(dataset):
+        raise ValueError("dataset has no content hashes; build it with autopreset.data.scan()")
     folder = cache_dir(directory) / "images"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{dataset.fingerprint[:24]}-{resolution}px.npy"
+    path = folder / f"{dataset.cache_key[:24]}-{resolution}px.npy"
     cache = ImageCache(str(path), len(dataset), int(resolution), dataset.fingerprint)
     if path.exists():
         try:

@@ -12,6 +12,7 @@ inode), so a symlink loop ends the walk instead of hanging it.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import os
@@ -39,8 +40,10 @@ class Dataset:
     """A validated image-classification dataset.
 
     ``paths[i]`` has label ``labels[i]``, an index into ``classes`` (sorted class names).
-    ``fingerprint`` hashes the relative paths, labels and file contents: equal fingerprints
-    mean equal data, so caches and saved models can be matched to it.
+    ``fingerprint`` hashes the multiset of (class name, file content) pairs: equal
+    fingerprints mean equal data wherever it lives and however files are named, so a saved
+    model can be matched to the data it was trained on. ``cache_key`` also depends on the
+    order of ``paths``, and names the decoded-image cache (which is stored in that order).
     """
 
     root: str
@@ -50,6 +53,11 @@ class Dataset:
     skipped: tuple[SkippedFile, ...] = ()
     fingerprint: str = ""
     file_hashes: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def cache_key(self) -> str:
+        text = "\n".join(self.file_hashes) + "\n" + self.fingerprint
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -116,17 +124,15 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
     _check_classes(root, classes, good_labels, min_per_class)
     index = {name: i for i, name in enumerate(classes)}
     labels = np.asarray([index[lab] for lab in good_labels], dtype=np.int64)
-    base = root.parent if root.is_file() else root
-    rel = [os.path.relpath(p, base) for p in good_paths]
     return Dataset(root=str(root), paths=tuple(good_paths), labels=labels,
                    classes=tuple(classes), skipped=tuple(skipped),
-                   fingerprint=fingerprint(rel, good_labels, hashes),
+                   fingerprint=fingerprint(good_labels, hashes),
                    file_hashes=tuple(hashes))
 
 
-def fingerprint(rel_paths, labels, file_hashes) -> str:
-    """SHA-256 over sorted (relative path, label, content hash) lines; order-independent."""
-    lines = sorted(f"{p}\t{lab}\t{h}" for p, lab, h in zip(rel_paths, labels, file_hashes))
+def fingerprint(labels, file_hashes) -> str:
+    """SHA-256 over sorted (class name, content hash) lines: independent of paths and order."""
+    lines = sorted(f"{lab}\t{h}" for lab, h in zip(labels, file_hashes))
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -166,22 +172,28 @@ def _from_folder(root: Path) -> tuple[list[tuple[str, str]], list[SkippedFile], 
     except OSError as err:
         raise ValueError(f"cannot read data folder {str(root)!r}: {err.strerror}") from None
     visited.add((st.st_dev, st.st_ino))
-    entries = sorted(os.scandir(root), key=lambda e: e.name)
-    for entry in entries:
+    class_dirs = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if entry.name.startswith("."):
             continue
         full = os.path.join(root, entry.name)
-        if not _is_dir(entry, full, skipped):
-            if entry.is_file() or entry.is_symlink():
-                skipped.append(SkippedFile(full, "file at top level (not in a class folder)"))
-            continue
-        class_names.add(entry.name)
-        for p in _walk(full, visited, skipped):
-            candidates.append((p, entry.name))
+        if _is_dir(entry):
+            class_dirs.append((entry.name, full))
+        else:
+            skipped.append(SkippedFile(full, _not_a_class_reason(full)))
+    owned = {}
+    for name, full in class_dirs:   # a link to another class folder must not steal its files
+        st = os.stat(full)
+        owned[(st.st_dev, st.st_ino)] = name
+    visited.update(owned)
+    for name, full in class_dirs:
+        class_names.add(name)
+        for p in _walk(full, visited, skipped, is_class_root=True):
+            candidates.append((p, name))
     return candidates, skipped, class_names
 
 
-def _is_dir(entry: os.DirEntry, full: str, skipped: list[SkippedFile]) -> bool:
+def _is_dir(entry: os.DirEntry) -> bool:
     """True when ``entry`` is (or links to) a directory; loops and broken links are not."""
     try:
         return entry.is_dir(follow_symlinks=True)
@@ -189,18 +201,28 @@ def _is_dir(entry: os.DirEntry, full: str, skipped: list[SkippedFile]) -> bool:
         return False
 
 
-def _walk(top: str, visited: set, skipped: list[SkippedFile]):
-    """Yield files under ``top`` (sorted), following symlinks, never re-entering a directory."""
+def _not_a_class_reason(path: str) -> str:
     try:
-        st = os.stat(top)
+        os.stat(path)
     except OSError as err:
-        skipped.append(SkippedFile(top, "symlink loop" if err.errno == 40 else str(err)))
-        return
-    key = (st.st_dev, st.st_ino)
-    if key in visited:
-        skipped.append(SkippedFile(top, "symlink loop (directory already scanned)"))
-        return
-    visited.add(key)
+        return "symlink loop" if err.errno == errno.ELOOP else "broken symlink"
+    return "file at top level (not in a class folder)"
+
+
+def _walk(top: str, visited: set, skipped: list[SkippedFile], is_class_root: bool = False):
+    """Yield files under ``top`` (sorted), following symlinks, never re-entering a directory."""
+    if not is_class_root:
+        try:
+            st = os.stat(top)
+        except OSError as err:
+            skipped.append(SkippedFile(top, "symlink loop" if err.errno == errno.ELOOP
+                                       else f"cannot read folder: {err.strerror or err}"))
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in visited:
+            skipped.append(SkippedFile(top, "symlink loop (directory already scanned)"))
+            return
+        visited.add(key)
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
     except OSError as err:
