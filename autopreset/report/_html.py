@@ -29,6 +29,7 @@ pre{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:12px 16px
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:8px}
 figure img{width:100%;height:auto;display:block}
+figcaption{color:#667085;font-size:12px;padding:4px 6px 0}
 .tablewrap{overflow-x:auto;background:#fff;border:1px solid #e4e7ec;border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:12.5px}
 th,td{padding:6px 10px;text-align:left;white-space:nowrap;border-bottom:1px solid #eef0f3}
@@ -82,6 +83,8 @@ def _page(title: str, records: list[TrialRecord], rows: list[dict[str, Any]], pn
              (f"best {metric_name}", _fmt(best["best_metric"]) if best else "–")]
     if top is not None:
         cards.append(("chosen trial" if chosen else "best trial", str(top["trial_id"])))
+        if chosen and best is not None and chosen is not best and chosen["best_metric"] != "":
+            cards.append((f"chosen {metric_name}", _fmt(chosen["best_metric"])))
         if "backbone" in top:
             cards.append(("backbone", str(top["backbone"])))
         if top["latency_ms"] != "":
@@ -108,7 +111,8 @@ def _page(title: str, records: list[TrialRecord], rows: list[dict[str, Any]], pn
     out.append("<h2>Plots</h2><div class='plots'>")
     for name, data in pngs.items():
         b64 = base64.b64encode(data).decode("ascii")
-        out.append(f"<figure><img alt='{e(captions[name])}' src='data:image/png;base64,{b64}'></figure>")
+        out.append(f"<figure><img alt='{e(captions[name])}' src='data:image/png;base64,{b64}'>"
+                   f"<figcaption>{e(captions[name])}</figcaption></figure>")
     out.append("</div>")
     out.append(_table(rows, chosen_trial_id))
     out.append("</main></body></html>")

@@ -157,3 +157,11 @@ def test_write_report_with_no_trials(tmp_path):
     paths = write_report(tmp_path, [])
     assert paths["leaderboard"].read_text().startswith("rank,trial_id")
     assert "no trials" in paths["report"].read_text()
+
+
+def test_report_shows_the_chosen_model_when_it_is_not_the_best(tmp_path):
+    trials = [dict(t, latency_ms=float(10 - i)) for i, t in enumerate(TRIALS)]
+    page = write_report(tmp_path, trials, chosen_trial_id=0)["report"].read_text()
+    assert "chosen accuracy</div><div class='v'>0.7<" in page
+    assert "best accuracy</div><div class='v'>0.9<" in page
+    assert page.count("<figcaption>") == 3
