@@ -1,0 +1,123 @@
+"""The trainer objective: exact resume in a new process, failures as reasons, export."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from autopreset.data import preprocess
+from autopreset.training import (RecordingReporter, TrialFailedError, load_model_from_checkpoint,
+                                 lr_factor, resolve_config)
+
+from conftest import CONFIG
+
+COMPARED = ("resource", "metric", "val_loss", "train_loss", "lr")
+
+
+def _curve(results):
+    return [{k: r[k] for k in COMPARED} for r in results]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(task_and_data, tmp_path_factory):
+    _, task = task_and_data
+    reporter = RecordingReporter(checkpoint_dir=tmp_path_factory.mktemp("full"),
+                                 max_resource=3, seed=11)
+    task(dict(CONFIG), reporter)
+    return reporter
+
+
+def test_reports_every_epoch_with_the_contract_keys(uninterrupted):
+    assert [r["resource"] for r in uninterrupted.results] == [1, 2, 3]
+    for r in uninterrupted.results:
+        assert 0.0 <= r["metric"] <= 1.0
+        for key in ("val_loss", "train_loss", "seconds", "data_seconds", "images_per_second"):
+            assert np.isfinite(r[key]) and r[key] >= 0
+    assert uninterrupted.results[-1]["metric"] > 0.6       # colour classes are easy
+
+
+def test_paused_trial_resumed_in_a_new_process_matches(folder, task_and_data, uninterrupted,
+                                                       tmp_path):
+    _, task = task_and_data
+    ckpt = tmp_path / "trial"
+    paused = RecordingReporter(checkpoint_dir=ckpt, max_resource=3, seed=11, stop_at=1)
+    task(dict(CONFIG), paused)
+    assert len(paused.results) == 1
+    assert {p.suffix for p in ckpt.iterdir()} == {".json", ".safetensors"}   # no pickle
+    out = tmp_path / "resumed.json"
+    worker = Path(__file__).with_name("_resume_worker.py")
+    subprocess.run([sys.executable, str(worker), str(folder), str(Path(task.cache.path).parents[1]),
+                    str(ckpt), "3", str(out)], check=True, timeout=120)
+    resumed = json.loads(out.read_text())
+    assert _curve(paused.results + resumed) == _curve(uninterrupted.results)
+
+
+def test_target_resource_stops_and_promotion_continues(task_and_data, uninterrupted, tmp_path):
+    _, task = task_and_data
+    first = RecordingReporter(checkpoint_dir=tmp_path, max_resource=3, target_resource=2, seed=11)
+    task(dict(CONFIG), first)
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 2
+    promoted = RecordingReporter(checkpoint_dir=tmp_path, max_resource=3, seed=11)
+    task(dict(CONFIG), promoted)
+    assert _curve(first.results + promoted.results) == _curve(uninterrupted.results)
+    with pytest.raises(ValueError, match="checkpoint .* is for config"):
+        task(dict(CONFIG, lr=0.1), RecordingReporter(checkpoint_dir=tmp_path, max_resource=3))
+
+
+def test_exported_model_reproduces_the_best_metric_through_preprocess(task_and_data,
+                                                                      uninterrupted):
+    ds, task = task_and_data
+    model, meta = load_model_from_checkpoint(uninterrupted.checkpoint_dir)
+    assert meta["classes"] == list(ds.classes) and meta["input_size"] == 12
+    assert meta["weights_source"] == "random"
+    assert meta["metric"] == max(r["metric"] for r in uninterrupted.results)
+    val_paths = [ds.paths[i] for i in task.val_idx]
+    with torch.inference_mode():
+        pred = model(preprocess(val_paths, meta["input_size"], meta["mean"], meta["std"]))
+    accuracy = float((pred.argmax(1).numpy() == ds.labels[task.val_idx]).mean())
+    assert accuracy == pytest.approx(meta["metric"])
+
+
+def test_nan_loss_fails_the_trial_at_once(task_and_data, tmp_path):
+    _, task = task_and_data
+    reporter = RecordingReporter(checkpoint_dir=tmp_path, max_resource=2, seed=0)
+    with pytest.raises(TrialFailedError, match="NaN/inf at epoch 1, step [12] "):
+        task(dict(CONFIG, lr=1e30, augment="none"), reporter)
+    assert reporter.results == []
+
+
+def test_out_of_memory_is_a_failed_config(task_and_data, tmp_path, monkeypatch):
+    _, task = task_and_data
+
+    def oom(self, *args):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", oom)
+    with pytest.raises(TrialFailedError, match="out of memory .*batch_size=16"):
+        task(dict(CONFIG), RecordingReporter(checkpoint_dir=tmp_path, max_resource=1))
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"lr": 0.1, "batch_size": 8}, "missing 'backbone'"),
+    ({"backbone": "x", "lr": -1, "batch_size": 8}, "'lr' must be a number in \\(0"),
+    ({"backbone": "x", "lr": 0.1, "batch_size": 0}, "'batch_size' must be a positive integer"),
+    ({"backbone": "x", "lr": 0.1, "batch_size": 8, "optimizer": "lion"}, "'optimizer' must be"),
+    ({"backbone": "x", "lr": 0.1, "batch_size": 8, "augment": "mixup"}, "'augment' must be"),
+    ({"backbone": "x", "lr": 0.1, "batch_size": 8, "momentum": 1.5}, "'momentum'"),
+])
+def test_bad_configs_are_one_line_errors(config, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_config(config)
+
+
+def test_schedule_warms_up_then_decays_to_the_floor():
+    total, warm = 100, 5
+    f = [lr_factor(s, total, warm) for s in range(total)]
+    assert f[0] == pytest.approx(0.2) and f[4] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(f[5:], f[6:]))
+    assert lr_factor(total, total, warm) == pytest.approx(0.01)
