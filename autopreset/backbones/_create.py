@@ -102,7 +102,8 @@ def _hf_cached_file(name: str) -> Path | None:
         if not repo:
             return None
         for filename in ("model.safetensors", "open_clip_model.safetensors"):
-            found = try_to_load_from_cache(repo, filename)
+            found = try_to_load_from_cache(repo, filename,
+                                           cache_dir=os.environ.get("HF_HUB_CACHE") or None)
             if isinstance(found, str) and os.path.isfile(found):
                 return Path(found)
     except Exception:  # noqa: BLE001 - a broken cache just means "not cached"
@@ -110,10 +111,16 @@ def _hf_cached_file(name: str) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=1)
 def _hub_reachable() -> bool:
-    if os.environ.get("HF_HUB_OFFLINE") or os.environ.get("AUTOPRESET_OFFLINE"):
+    """False when offline mode is set or huggingface.co does not answer in 2 s (cached)."""
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0") or \
+            os.environ.get("AUTOPRESET_OFFLINE", "0") not in ("", "0"):
         return False
+    return _probe_hub()
+
+
+@lru_cache(maxsize=1)
+def _probe_hub() -> bool:
     try:
         with socket.create_connection(("huggingface.co", 443), timeout=2.0):
             return True

@@ -1,0 +1,101 @@
+"""Catalog, weights loading (local file, HF cache, offline fallback) and the latency profiler."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import timm
+import torch
+from safetensors.torch import save_file
+
+from autopreset.backbones import (TIERS, catalog, create_backbone, get_spec, profile_latency,
+                                  tier_of)
+
+LECTURE = ["mobilenetv2_035", "mobilenetv3_small_100", "mobilenetv3_large_100", "resnet18",
+           "resnet34", "resnet50", "resnet101", "vgg16_bn", "seresnext50_32x4d", "resnest50d",
+           "resnest200e"]
+
+
+def test_catalog_holds_the_lecture_list_ordered_small_to_large():
+    specs = catalog()
+    names = [s.name for s in specs]
+    assert set(LECTURE) <= set(names)
+    assert {"efficientnet_b0", "convnext_atto", "regnetx_002", "lcnet_050"} <= set(names)
+    assert all(timm.is_model(n) for n in names)
+    ranks = [TIERS.index(s.tier) for s in specs]
+    assert ranks == sorted(ranks)
+    assert all(s.tier == tier_of(s.params_m) for s in specs)
+    assert get_spec("resnet18").params_m == pytest.approx(11.18, abs=0.05)
+    assert get_spec("resnest200e").tier == "large" and catalog("tiny")[0].tier == "tiny"
+    assert not any(s.name.startswith("test_") for s in catalog(include_test_nets=False))
+    with pytest.raises(ValueError, match="unknown tier 'huge'"):
+        catalog("huge")
+    with pytest.raises(ValueError, match="'nope' is not in the catalog"):
+        get_spec("nope")
+
+
+def _weights_file(path, name="test_resnet", num_classes=5):
+    torch.manual_seed(123)
+    donor = timm.create_model(name, num_classes=num_classes)
+    save_file({k: v.contiguous() for k, v in donor.state_dict().items()}, str(path))
+    return donor
+
+
+def test_local_weights_file_is_loaded_except_a_mismatched_head(tmp_path):
+    donor = _weights_file(tmp_path / "w.safetensors", num_classes=5)
+    model, source = create_backbone("test_resnet", 3, pretrained=tmp_path / "w.safetensors")
+    assert source == f"file:{tmp_path / 'w.safetensors'}"
+    own, ref = model.state_dict(), donor.state_dict()
+    assert own["fc.weight"].shape == (3, own["fc.weight"].shape[1])
+    for key in ref:
+        if not key.startswith("fc."):
+            assert torch.equal(own[key], ref[key]), key
+
+
+def test_bad_weights_files_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="weights file not found: .*missing"):
+        create_backbone("test_resnet", 3, pretrained=tmp_path / "missing.safetensors")
+    _weights_file(tmp_path / "other.safetensors", name="test_convnext")
+    with pytest.raises(ValueError, match="does not fit this backbone"):
+        create_backbone("test_resnet", 3, pretrained=tmp_path / "other.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="cannot read weights file"):
+        create_backbone("test_resnet", 3, pretrained=tmp_path / "junk.safetensors")
+    with pytest.raises(ValueError, match="unknown timm backbone 'resnet_9000'"):
+        create_backbone("resnet_9000", 3)
+
+
+def test_hugging_face_cache_is_used_when_it_holds_the_weights(tmp_path, monkeypatch):
+    repo = timm.models.get_pretrained_cfg("test_resnet").hf_hub_id
+    snap = tmp_path / f"models--{repo.replace('/', '--')}" / "snapshots" / "abc123"
+    snap.mkdir(parents=True)
+    (snap.parents[1] / "refs").mkdir()
+    (snap.parents[1] / "refs" / "main").write_text("abc123")
+    donor = _weights_file(snap / "model.safetensors", num_classes=1000)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    model, source = create_backbone("test_resnet", 4, pretrained="auto")
+    assert source == "hf-cache"
+    assert torch.equal(model.state_dict()["conv1.0.weight"], donor.state_dict()["conv1.0.weight"])
+
+
+def test_offline_auto_falls_back_to_random_with_a_notice(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("AUTOPRESET_OFFLINE", "1")
+    with caplog.at_level(logging.WARNING, logger="autopreset"):
+        _, source = create_backbone("test_resnet", 3, pretrained="auto")
+    assert source == "random"
+    assert "test_resnet starts from random init" in caplog.text
+    with pytest.raises(ValueError, match="pretrained weights for 'test_resnet' are not available"):
+        create_backbone("test_resnet", 3, pretrained=True)
+
+
+def test_latency_profile_is_measured_once_per_machine_and_size(tmp_path):
+    first = profile_latency(["test_efficientnet"], 16, cache_dir=tmp_path, max_seconds=0.3)
+    r = first["test_efficientnet"]
+    assert 0 < r.p50_ms <= r.p95_ms and r.throughput > 0 and r.n_runs >= 5
+    again = profile_latency(["test_efficientnet"], 16, cache_dir=tmp_path)
+    assert again["test_efficientnet"] == r                       # read back, not re-measured
+    files = list((tmp_path / "latency").glob("*.json"))
+    assert len(files) == 1 and "test_efficientnet|16|cpu|" in files[0].read_text()
+    with pytest.raises(ValueError, match="input_size"):
+        profile_latency(["test_efficientnet"], 3, cache_dir=tmp_path)
