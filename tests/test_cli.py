@@ -84,3 +84,33 @@ def test_textures_test_split_is_a_separate_region():
     assert classes == ["brick", "grass", "gravel"]
     assert fixed_test is not None and 0.1 < fixed_test.mean() < 0.4
     assert set(labels[fixed_test]) == {0, 1, 2}
+
+
+def test_presets_list_show_export_validate(tmp_path):
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["presets", "list"])
+    assert listed.exit_code == 0 and "default" in listed.output and "latency" in listed.output
+    shown = runner.invoke(cli, ["presets", "show", "default"])
+    assert shown.exit_code == 0 and "portfolio:" in shown.output
+    out = tmp_path / "team.json"
+    exported = runner.invoke(cli, ["presets", "export", "latency", "-o", str(out), "--name", "team"])
+    assert exported.exit_code == 0, exported.output
+    assert runner.invoke(cli, ["presets", "validate", str(out)]).exit_code == 0
+
+
+def test_presets_validate_names_the_bad_key(tmp_path):
+    import json
+
+    out = tmp_path / "team.json"
+    assert CliRunner().invoke(cli, ["presets", "export", "default", "-o", str(out)]).exit_code == 0
+    doc = json.loads(out.read_text())
+    doc["portfolio"][0]["config"]["lr"] = 5.0
+    out.write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["presets", "validate", str(out)])
+    assert result.exit_code == 1
+    assert "team.json" in result.output and "portfolio[0].config.lr" in result.output
+
+
+def test_presets_export_of_a_run_without_card_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(cli, ["presets", "export", str(tmp_path), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 2 and "preset card" in result.output
