@@ -1,0 +1,13 @@
+"""Executors run trials and stream their reports back to the tuner, behind one interface.
+
+    from autopreset.executors import InlineExecutor, LocalExecutor, DaskExecutor
+    Tuner(objective, scheduler, executor=LocalExecutor(n_workers=2))
+
+``autopreset.simulator.SimulatedExecutor`` implements the same interface on a simulated clock.
+"""
+from autopreset.executors._base import Executor, Job, Reporter, run_job
+from autopreset.executors._dask import DaskExecutor
+from autopreset.executors._inline import InlineExecutor
+from autopreset.executors._local import LocalExecutor
+
+__all__ = ["Executor", "Job", "Reporter", "run_job", "InlineExecutor", "LocalExecutor", "DaskExecutor"]

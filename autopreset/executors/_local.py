@@ -1,0 +1,151 @@
+"""Local worker processes: each trial runs in a separate process, so a crash, a segfault or a
+kill takes down only that trial; the worker is replaced and the search goes on.
+
+Workers are started with the "spawn" method (safe with threads, torch and CUDA) and each talks
+to the tuner over its own pipe, so a worker killed mid-message cannot corrupt another's channel.
+A report blocks until the tuner answers (continue or not), so pause and stop act at once. We
+use plain ``multiprocessing`` rather than joblib/loky or ``ProcessPoolExecutor``: those pools
+cannot kill one task at the deadline, and a dead worker breaks the whole pool.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+from multiprocessing.connection import wait as mp_wait
+from typing import Callable
+
+from autopreset.executors._base import Executor, Job, run_job
+
+
+def _worker_main(conn, objective: Callable) -> None:
+    """Worker loop: receive jobs, run them, stream reports; exit when the tuner goes away."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the tuner's to handle
+    except (ValueError, OSError):
+        pass
+
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg[0] != "job":
+            return
+        job = Job(**msg[1])
+
+        def send(result: dict, tid: int = job.trial_id) -> bool:
+            try:
+                conn.send(("report", tid, result))
+                return bool(conn.recv())
+            except (EOFError, OSError):   # the tuner is gone: stop, then exit
+                os._exit(0)
+
+        error = run_job(objective, job, send)
+        try:
+            conn.send(("done", job.trial_id, error))
+        except (EOFError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, objective: Callable):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, objective), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: Job | None = None
+
+
+class LocalExecutor(Executor):
+    """Trials in ``n_workers`` local processes (the objective must be picklable: a module-level
+    function or an instance of a module-level class).
+
+        Tuner(train, Hyperband(space=space, max_resource=27), executor=LocalExecutor(n_workers=2))
+    """
+
+    def __init__(self, n_workers: int | None = None, *, start_method: str = "spawn"):
+        n = (os.cpu_count() or 1) if n_workers is None else n_workers
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n_workers must be a positive integer; got {n_workers!r}")
+        self.n_workers = n
+        self._ctx = mp.get_context(start_method)
+        self._workers: list[_Worker] = []
+
+    def start(self, objective, *, on_report, on_done) -> None:
+        super().start(objective, on_report=on_report, on_done=on_done)
+        self._workers = [_Worker(self._ctx, objective) for _ in range(self.n_workers)]
+
+    @property
+    def n_running(self) -> int:
+        return sum(w.job is not None for w in self._workers)
+
+    def submit(self, job: Job) -> None:
+        for w in self._workers:
+            if w.job is None:
+                w.job = job
+                w.conn.send(("job", job.to_json()))
+                return
+        raise ValueError(f"no free worker for trial {job.trial_id}: {self.n_workers} busy")
+
+    def wait(self, timeout: float) -> None:
+        busy = [w for w in self._workers if w.job is not None]
+        if not busy:
+            return
+        ready = set(mp_wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout))
+        for w in busy:
+            if w.conn in ready:
+                self._drain(w)
+            if w.job is not None and w.proc.sentinel in ready:
+                self._drain(w)
+                if w.job is not None:
+                    self._replace(w, f"worker process died (exit code {w.proc.exitcode})")
+
+    def _drain(self, w: _Worker) -> None:
+        try:
+            while w.job is not None and w.conn.poll():
+                kind, tid, payload = w.conn.recv()
+                if kind == "report":
+                    answer = self._on_report(tid, payload)
+                    w.conn.send(answer)
+                elif kind == "done":
+                    w.job = None
+                    self._on_done(tid, payload)
+        except (EOFError, OSError):
+            pass
+
+    def _replace(self, w: _Worker, reason: str, respawn: bool = True) -> None:
+        tid = w.job.trial_id
+        if w.proc.is_alive():
+            w.proc.kill()
+        w.proc.join(timeout=5)
+        w.conn.close()
+        i = self._workers.index(w)
+        if respawn:
+            self._workers[i] = _Worker(self._ctx, self._objective)
+        else:
+            w.job = None
+        self._on_done(tid, reason)
+
+    def _kill_all(self, reason: str) -> None:
+        for w in list(self._workers):
+            if w.job is not None:
+                self._replace(w, reason, respawn=False)
+
+    def close(self) -> None:
+        for w in self._workers:
+            try:
+                if w.proc.is_alive() and w.job is None:
+                    w.conn.send(("exit",))
+            except (OSError, ValueError):
+                pass
+        for w in self._workers:
+            w.proc.join(timeout=2)
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join(timeout=2)
+            try:
+                w.conn.close()
+            except OSError:
+                pass
+        self._workers = []
