@@ -145,6 +145,7 @@ class Tuner:
         self._spent_before = 0.0
         self._stopping = False
         self._relaunch: list[Trial] = []
+        self._cut: set[int] = set()   # trials told to stop by the deadline
         self._journal = None
         if self.run_dir is not None:
             path = self.run_dir / JOURNAL_NAME
@@ -246,6 +247,8 @@ class Tuner:
         past = self._stopping or self.executor.clock() >= self._deadline
         resource, metric = int(raw["resource"]), raw["metric"]
         if resource <= trial.resource:   # repeated after a relaunch: already recorded
+            if past:
+                self._cut.add(trial_id)
             return not past
         if not (isinstance(metric, (int, float)) and math.isfinite(metric)):
             self._fail(trial, f"metric is {metric!r} at resource {resource}")
@@ -259,6 +262,8 @@ class Tuner:
             raise RuntimeError(f"{self.scheduler!r} returned decision {decision!r}; expected one of {DECISIONS}")
         self._decision[trial_id] = decision
         self._emit({"event": "reported", "trial_id": trial_id, "result": result, "decision": decision})
+        if past:
+            self._cut.add(trial_id)
         return decision == CONTINUE and resource < trial.target_resource and not past
 
     def _fail(self, trial: Trial, reason: str) -> None:
@@ -286,7 +291,8 @@ class Tuner:
         if error is not None and not self._stopping:
             self._fail(trial, error)
             return
-        status = self._end_status(trial) or ("interrupted" if self._stopping else "completed")
+        cut = self._stopping or trial_id in self._cut
+        status = self._end_status(trial) or ("interrupted" if cut else "completed")
         self._set_status(trial, status, error)
 
     def _set_status(self, trial: Trial, status: str, reason: str | None = None) -> None:

@@ -71,7 +71,7 @@ def _mean_cost(cost_model, space, random_state) -> float:
         from autopreset.space import sample
         rng = np.random.default_rng(random_state)
         costs = [float(cost_model(sample(space, rng))) for _ in range(64)]
-    elif isinstance(cost_model, Sequence) and len(cost_model) > 0:
+    elif isinstance(cost_model, Sequence) and not isinstance(cost_model, str) and len(cost_model) > 0:
         costs = [float(c) for c in cost_model]
     else:
         raise ValueError(f"cost_model must be seconds per unit (a number, a list, or config -> seconds); got {cost_model!r}")
