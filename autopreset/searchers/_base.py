@@ -53,7 +53,7 @@ class Searcher:
         self._rng = as_rng(random_state)
         self._queue = deque(complete(space, p) for p in (points_to_evaluate or []))
         self._pending: dict[str, dict] = {}
-        self._seen: set[str] = set()
+        self._seen: dict[str, dict] = {}
         self.history: list[Observation] = []
         self._levels: dict[float, list[tuple[dict, float]]] = {}
 
@@ -71,7 +71,7 @@ class Searcher:
             return None
         key = config_key(config)
         self._pending[key] = config
-        self._seen.add(key)
+        self._seen[key] = config
         return dict(config)
 
     def _propose(self) -> dict | None:
@@ -113,7 +113,7 @@ class Searcher:
             resource = float(resource)
         key = config_key(config)
         self._pending.pop(key, None)
-        self._seen.add(key)
+        self._seen.setdefault(key, config)
         self.history.append(Observation(config, value, resource))
         if value is None:
             self._on_failure(config, resource)

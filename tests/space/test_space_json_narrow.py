@@ -70,6 +70,7 @@ def test_lecture_space():
     assert len(LECTURE_BACKBONES) == 11
 
 
+@pytest.mark.slow  # importing timm takes seconds
 def test_lecture_backbones_exist_in_timm():
     timm = pytest.importorskip("timm")
     available = set(timm.list_models())
