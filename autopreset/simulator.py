@@ -249,7 +249,10 @@ class SimulatedExecutor(Executor):
         if len(self._jobs) >= self.n_workers:
             raise ValueError(f"no free simulated worker for trial {job.trial_id}")
         metrics, seconds = self._objective.curve(job.config)
-        start = self._ckpt.get(job.trial_id, 0)
+        if job.trial_id not in self._ckpt:   # a trial from an earlier run may have a checkpoint file
+            path = Path(job.checkpoint_dir) / "sim_checkpoint.json"
+            self._ckpt[job.trial_id] = json.loads(path.read_text())["resource"] if path.exists() else 0
+        start = self._ckpt[job.trial_id]
         if start >= min(job.target_resource, len(metrics)):
             self._jobs[job.trial_id] = (job, metrics, seconds, start)
             self._push(self._now + self.overhead_s, job.trial_id)   # nothing to do: ends at once

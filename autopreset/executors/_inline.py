@@ -30,5 +30,11 @@ class InlineExecutor(Executor):
             return
         job = self._queue[0]
         error = run_job(self._objective, job, lambda result: self._on_report(job.trial_id, result))
-        self._queue.clear()
+        self._queue.clear()   # (on Ctrl-C the job stays queued and ``stop`` ends it as interrupted)
         self._on_done(job.trial_id, error)
+
+    def stop(self, grace_s: float) -> None:
+        # only reached when the job was cut short by an exception (Ctrl-C): it ends here
+        for job in self._queue:
+            self._on_done(job.trial_id, None)
+        self._queue.clear()
