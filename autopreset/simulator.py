@@ -182,7 +182,7 @@ class LearningCurves(CurveBenchmark):
         tau = 1.5 * math.sqrt(w / 16) * math.sqrt(b / 64) / (lr / lr_opt) ** 0.4
         e = e_inf + (0.9 - e_inf) * (1 + t / tau) ** -1.0
         if self.shape == "overfit":
-            strength = 0.12 * math.sqrt(w / 256) * max(0.0, -math.log10(wd) - 3.0) / 3.0
+            strength = 0.2 * math.sqrt(w / 256) * max(0.0, -math.log10(wd) - 3.0) / 3.0
             onset = 8 * tau
             e = e + strength * np.clip((t - onset) / self.max_resource, 0, None)
         if lr > 1.5 * lr_opt * 10:

@@ -99,6 +99,7 @@ class LocalExecutor(Executor):
             if w.job is not None and w.proc.sentinel in ready:
                 self._drain(w)
                 if w.job is not None:
+                    w.proc.join(timeout=2)   # reap it, so the exit code is known
                     self._replace(w, f"worker process died (exit code {w.proc.exitcode})")
 
     def _drain(self, w: _Worker) -> None:

@@ -1,0 +1,12 @@
+"""Picklable objectives for the process executors (importable by spawned workers)."""
+import os
+import signal
+
+
+def crashy(config, reporter):
+    """x < 0.25: the worker process kills itself mid-trial; otherwise a smooth curve."""
+    for r in range(1, reporter.target_resource + 1):
+        if config["x"] < 0.25 and r == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if not reporter.report(resource=r, metric=config["x"] + 1.0 / r, pid=os.getpid()):
+            return

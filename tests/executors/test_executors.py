@@ -1,0 +1,48 @@
+"""Executors behind one interface: local processes and Dask stream reports, survive crashes,
+and give the same results."""
+import pytest
+
+from autopreset.executors import DaskExecutor, LocalExecutor
+from autopreset.schedulers import FIFO, SuccessiveHalving
+from autopreset.simulator import SyneTuneCurves
+from autopreset.space import Float
+from autopreset.tuner import Tuner
+
+from _objectives import crashy
+
+
+def test_local_worker_killed_fails_only_its_trial(tmp_path):
+    space = {"x": Float(0.0, 1.0)}
+    r = Tuner(crashy, FIFO(space=space, max_resource=3, max_trials=8, random_state=2),
+              executor=LocalExecutor(2), run_dir=tmp_path).run()
+    crashed = [t for t in r.trials if t.config["x"] < 0.25]
+    assert crashed, "seed 2 should draw at least one crashing config"
+    for t in crashed:
+        assert t.status == "failed" and "worker process died (exit code -9)" in t.reason
+    ok = [t for t in r.trials if t.config["x"] >= 0.25]
+    assert ok and all(t.status == "completed" and t.resource == 3 for t in ok)
+    assert len({t.results[0]["pid"] for t in ok}) >= 2   # really ran in several processes
+
+
+def _sh(bench):
+    return SuccessiveHalving(space=bench.space, max_resource=9, n_configs=9, n_brackets=1, random_state=5)
+
+
+def _strip(result):
+    return [(t.config, [(x["resource"], x["metric"]) for x in t.results], t.status) for t in result.trials]
+
+
+def test_dask_local_cluster_gives_the_same_results_as_local_processes(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    bench = SyneTuneCurves(max_resource=9)
+    local = Tuner(bench, _sh(bench), executor=LocalExecutor(2), run_dir=tmp_path / "local").run()
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None,
+                                  host="127.0.0.1") as cluster, distributed.Client(cluster) as client:
+        ex = DaskExecutor(client)
+        assert ex.n_workers == 2
+        dask = Tuner(bench, _sh(bench), executor=ex, run_dir=tmp_path / "dask").run()
+    assert _strip(dask) == _strip(local)
+    assert [t.status for t in dask.trials].count("completed") == 1
+    assert dask.best.config == local.best.config and dask.best.resource == 9
+    # promotions resumed from the checkpoint written by another task: units 4..9 only
+    assert [x["resource"] for x in dask.best.results] == list(range(1, 10))
