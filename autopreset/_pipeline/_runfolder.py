@@ -1,0 +1,93 @@
+"""The run folder: where a fit keeps its journal, trial checkpoints, model, leaderboard, report.
+
+``out=None`` makes ``runs/<UTC timestamp>`` and points ``runs/latest`` at it. A folder that
+already holds a run is only reused with ``resume=True``; ``resume=True`` needs one.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["prepare_run_folder", "write_json", "read_json", "RUN_FILE"]
+
+RUN_FILE = "run.json"
+
+
+def write_json(path: Path, obj) -> None:
+    """Write JSON atomically (temp file in the same folder, fsync, then rename)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=1, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def prepare_run_folder(out, *, resume: bool) -> Path:
+    """Create (or, resuming, find) the run folder and return it."""
+    if out is None:
+        if resume:
+            latest = Path("runs") / "latest"
+            if not latest.exists():
+                raise ValueError("--resume needs --out RUN_FOLDER (runs/latest does not exist)")
+            return latest.resolve()
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        folder = Path("runs") / stamp
+        n = 1
+        while folder.exists():
+            n += 1
+            folder = Path("runs") / f"{stamp}-{n}"
+        _make(folder)
+        _point_latest(folder)
+        return folder
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {str(folder)!r} is a file, not a folder")
+    has_run = (folder / RUN_FILE).is_file()
+    if resume:
+        if not has_run:
+            raise ValueError(f"--resume: {str(folder)!r} holds no run to continue (no {RUN_FILE})")
+        return folder
+    if has_run:
+        raise ValueError(f"--out {str(folder)!r} already holds a run; use --resume to continue it "
+                         "or choose another folder")
+    _make(folder)
+    return folder
+
+
+def _make(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"--out {str(folder)!r}: cannot create or write it ({exc.strerror})") from None
+
+
+def _point_latest(folder: Path) -> None:
+    latest = folder.parent / "latest"
+    tmp = folder.parent / f".latest.{os.getpid()}"
+    try:
+        if tmp.is_symlink():
+            tmp.unlink()
+        os.symlink(folder.name, tmp)
+        os.replace(tmp, latest)
+    except OSError:
+        pass                     # no symlinks here (some filesystems): runs/latest is optional
