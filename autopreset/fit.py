@@ -3,22 +3,26 @@
     import autopreset
     predictor = autopreset.fit("photos/", budget="10m", prefer="latency", out="runs/r1")
     predictor.model_dir          # runs/r1/model: model.safetensors + model.json
-    predictor.run_dir            # runs/r1: run.json, trials/, model/
+    predictor.run_dir            # runs/r1: run.json, journal.jsonl, trials/, leaderboard.csv, ...
+    predictor.leaderboard        # the trials, best first (dicts)
 
-The steps (shared/DESIGN.md, "Inside fit"): scan and plan, preference, portfolio, narrowing,
-budget-aware Hyperband, finish. The whole call, start-up and saving included, ends within
-the budget.
+The steps (shared/DESIGN.md, "Inside fit"): scan, split and cache the data; measure each
+candidate backbone's batch-1 latency on the serving device and its training speed here; map the
+preference to allowed backbones; plan the phases from that cost model (``plan_only`` prints the
+plan and stops); then one tuner run of :class:`~autopreset._pipeline._strategy.PortfolioHyperband`
+(portfolio successive halving, narrowing, budget-aware Hyperband or ASHA with the portfolio
+survivors carried in); finally the best checkpoint is saved with its leaderboard, report and a
+preset card. The whole call, start-up and saving included, ends within the budget.
 """
 from __future__ import annotations
 
-import math
-import sys
-import time
+import os
 from pathlib import Path
 
 __all__ = ["fit"]
 
 PREFERENCES = ("latency", "balanced", "accuracy")
+SPAWN_S = 5.0          # starting worker processes (interpreter, torch, timm imports)
 
 
 def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float | None = None,
@@ -27,60 +31,126 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
         latency_device: str | None = None, progress: bool = True, resolution: int | None = None):
     """Train within ``budget`` on ``data`` (one sub-folder per class) and return a Predictor.
 
-    ``prefer``: "latency" (the fastest backbones), "balanced", "accuracy" (all, large ones
-    included); ``max_latency_ms`` bounds the batch-1 latency measured on ``latency_device``
-    (default cpu). ``plan_only`` prints the plan and returns None. ``resolution`` overrides
-    the working resolution chosen from the images (median side, clipped to 32..128).
+    ``prefer``: "latency" (the fastest third of the candidate backbones, by latency measured
+    here), "balanced" (two thirds), "accuracy" (all); ``max_latency_ms`` instead allows every
+    backbone whose measured batch-1 p50 latency on ``latency_device`` (default cpu) is within
+    it. ``workers`` local processes, or ``dask`` (a scheduler address) run the trials.
+    ``resume`` continues the killed run in ``out`` from its journal. ``plan_only`` prints the
+    plan and returns None. ``resolution`` overrides the working resolution (median image side,
+    clipped to 32..128).
     """
     from autopreset._duration import parse_duration
     from autopreset._pipeline._clock import Clock, process_age
-    from autopreset._pipeline._data import prepare_data
-    from autopreset._pipeline._runfolder import RUN_FILE, prepare_run_folder, write_json
+    from autopreset._pipeline._runfolder import RUN_FILE, prepare_run_folder, read_json
 
     budget_s = parse_duration(budget)
-    clock = Clock(budget_s, already_spent=process_age())
+    _check_args(prefer, max_latency_ms, device, latency_device, workers)
+    started = process_age()
+    folder = None if plan_only else prepare_run_folder(out, resume=resume)
+    state = read_json(folder / RUN_FILE) if resume else None
+    if state is not None:
+        budget_s, prefer, seed = state["budget_s"], state["prefer"], state["seed"]
+        max_latency_ms, resolution = state["max_latency_ms"], state["resolution"]
+        started += state["setup_s"] + _journal_spent(folder)
+    clock = Clock(budget_s, already_spent=started)
+    ctx = _Context(clock, progress)
+    try:
+        return _fit(ctx, data, folder, state, prefer=prefer, max_latency_ms=max_latency_ms,
+                    seed=seed, preset=preset, plan_only=plan_only, workers=workers, dask=dask,
+                    device=device, latency_device=latency_device or "cpu", resolution=resolution)
+    finally:
+        ctx.progress.close()
+
+
+class _Context:
+    def __init__(self, clock, progress: bool):
+        from autopreset._pipeline._progress import Progress
+
+        self.clock = clock
+        self.progress = Progress(clock, enabled=progress)
+
+    def say(self, text: str) -> None:
+        self.progress.say(text)
+
+
+def _check_args(prefer, max_latency_ms, device, latency_device, workers) -> None:
     if prefer not in PREFERENCES:
         raise ValueError(f"prefer must be one of {', '.join(PREFERENCES)}; got {prefer!r}")
-    if max_latency_ms is not None and not (max_latency_ms > 0):
+    if max_latency_ms is not None and not (isinstance(max_latency_ms, (int, float)) and max_latency_ms > 0):
         raise ValueError(f"max_latency_ms must be a positive number; got {max_latency_ms!r}")
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be auto, cpu or cuda; got {device!r}")
-    latency_device = latency_device or "cpu"
-    say = _printer(progress)
-    folder = None if plan_only else prepare_run_folder(out, resume=resume)
-    preset_obj = _load_preset(preset)
+    if latency_device not in (None, "cpu", "cuda"):
+        raise ValueError(f"latency_device must be cpu or cuda; got {latency_device!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    if "cuda" in (device, latency_device):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device/--latency-device cuda: no CUDA device is available here")
+
+
+def _journal_spent(folder: Path) -> float:
+    from autopreset.journal import read_journal
+    from autopreset.tuner import JOURNAL_NAME
+
+    path = folder / JOURNAL_NAME
+    events = read_journal(path) if path.exists() else []
+    return max((float(e.get("spent") or 0.0) for e in events), default=0.0)
+
+
+def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan_only, workers,
+         dask, device, latency_device, resolution):
+    from autopreset._pipeline._cost import CostModel
+    from autopreset._pipeline._data import prepare_data
+    from autopreset._pipeline._plan import FitPlan
+    from autopreset._pipeline._preference import Preference
+    from autopreset._pipeline._runfolder import RUN_FILE, write_json
+    from autopreset.portfolio import Preset
+
+    clock = ctx.clock
+    preset_obj = Preset.from_json(state["preset"]) if state else _load_preset(preset)
     prepared = prepare_data(data, seed=seed, resolution=resolution)
-    say(f"data: {prepared.describe()}")
-    pref = _measure_preference(preset_obj, prepared, prefer, max_latency_ms, latency_device,
-                               seconds=min(10.0, 0.05 * budget_s))
-    say(pref.describe())
-    config = next(dict(e.config) for e in preset_obj.portfolio if pref.allows(e.config["backbone"]))
-    plan = _plan_single(config, prepared, clock, device)
-    say(plan["text"])
+    if state and prepared.dataset.fingerprint != state["fingerprint"]:
+        raise ValueError(f"--resume: {data} is not the data of the run in {folder} "
+                         "(its content fingerprint differs)")
+    ctx.say(f"data: {prepared.describe()}")
+    dev = _device(device)
+    if state:
+        pref = Preference(**state["preference"])
+        cost = CostModel.from_json(state["cost"])
+        plan = FitPlan.from_json(state["plan"])
+        n_workers = plan.n_workers
+    else:
+        pref = _measure_preference(preset_obj, prepared, prefer, max_latency_ms, latency_device,
+                                   seconds=min(10.0, 0.04 * clock.budget_s))
+        ctx.say(pref.describe())
+        allowed = [dict(e.config) for e in preset_obj.portfolio if pref.allows(e.config["backbone"])]
+        if not allowed:
+            raise ValueError(f"no config of preset {preset_obj.name!r} uses an allowed backbone "
+                             f"({', '.join(pref.allowed)})")
+        n_workers = _n_workers(workers, dask)
+        from autopreset._pipeline._cost import measure_cost_model
+
+        cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in allowed), prepared,
+                                  device=dev, threads=_threads(n_workers, dask))
+        plan = _make_plan(clock, cost, allowed, n_workers, preset_obj)
     if plan_only:
-        print(plan["text"])
+        print(plan.describe())
         return None
-    write_json(folder / RUN_FILE, {"data": str(Path(data).resolve()), "budget_s": budget_s,
-                                   "prefer": prefer, "seed": seed, "config": config,
-                                   "resolution": prepared.resolution, "plan": plan["json"]})
-    trial_dir = folder / "trials" / "0000"
-    _train_one(config, prepared, trial_dir, plan, clock, seed=seed, device=device, say=say)
-    from autopreset._pipeline._finish import save_model
-
-    predictor = save_model(trial_dir, folder / "model", prepared=prepared,
-                           latency_device=latency_device)
-    predictor.run_dir = folder
-    say(f"done in {clock.elapsed():.0f}s of {budget_s:.0f}s: validation accuracy "
-        f"{predictor.card.metrics['val_accuracy']:.4f}, {predictor.card.backbone}, "
-        f"latency p50 {predictor.card.latency_ms['p50']:.2f} ms")
-    return predictor
-
-
-def _printer(progress: bool):
-    def say(text: str) -> None:
-        if progress:
-            print(text, file=sys.stderr, flush=True)
-    return say
+    ctx.say(plan.describe())
+    if not state:
+        write_json(folder / RUN_FILE, {
+            "format": "autopreset.run/1", "data": str(Path(data).resolve()),
+            "fingerprint": prepared.dataset.fingerprint, "budget_s": clock.budget_s,
+            "prefer": prefer, "max_latency_ms": max_latency_ms, "seed": seed,
+            "resolution": prepared.resolution, "device": dev, "latency_device": latency_device,
+            "setup_s": clock.elapsed(), "preset": preset_obj.to_json(),
+            "preference": pref.to_json(), "cost": cost.to_json(), "plan": plan.to_json()})
+    result, scheduler = _search(ctx, folder, prepared, plan, pref, preset_obj, dev, n_workers,
+                                dask, seed, resume=state is not None)
+    return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler)
 
 
 def _load_preset(preset):
@@ -92,38 +162,6 @@ def _load_preset(preset):
         raise ValueError(f"--preset {preset!r}: {exc}") from None
 
 
-def _measure_preference(preset, prepared, prefer, max_latency_ms, latency_device, seconds):
-    from autopreset._pipeline._preference import choose_backbones
-    from autopreset.backbones import profile_latency
-
-    names = list(dict.fromkeys(e.config["backbone"] for e in preset.portfolio))
-    prof = profile_latency(names, prepared.resolution, device=latency_device,
-                           max_seconds=max(0.1, min(1.0, seconds / len(names))))
-    return choose_backbones({n: prof[n].p50_ms for n in names}, prefer, max_latency_ms)
-
-
-FINISH_RESERVE_S = 6.0
-
-
-def _plan_single(config, prepared, clock, device) -> dict:
-    from autopreset._pipeline._speed import measure_train_speed
-
-    dev = _device(device)
-    speed = measure_train_speed([config["backbone"]], prepared.resolution,
-                                batch_size=int(config["batch_size"]),
-                                n_classes=len(prepared.dataset.classes), device=dev)[config["backbone"]]
-    epoch_s = 1.3 * (prepared.n_train / speed.train_ips + prepared.n_val / speed.eval_ips) + 0.1
-    reserve = FINISH_RESERVE_S + 0.02 * clock.budget_s
-    train_s = clock.left() - reserve - 2 * speed.build_s
-    epochs = int(max(1, min(200, math.floor(train_s / epoch_s))))
-    text = (f"plan: {config['backbone']} at {prepared.resolution}px, ~{epoch_s:.2f}s/epoch "
-            f"({speed.train_ips:.0f} img/s), {epochs} epochs in {train_s:.0f}s, "
-            f"{reserve:.0f}s reserved to finish")
-    return {"text": text, "epochs": epochs, "epoch_s": epoch_s, "reserve_s": reserve,
-            "json": {"epochs": epochs, "epoch_s": epoch_s, "reserve_s": reserve,
-                     "train_ips": speed.train_ips}}
-
-
 def _device(device: str) -> str:
     if device == "auto":
         import torch
@@ -132,22 +170,116 @@ def _device(device: str) -> str:
     return device
 
 
-def _train_one(config, prepared, trial_dir, plan, clock, *, seed, device, say) -> None:
-    from autopreset._pipeline._trial import DeadlineReporter
-    from autopreset.training import TrainingTask
+def _n_workers(workers: int, dask: str | None) -> int:
+    if dask is None:
+        return workers
+    from distributed import Client
 
+    with Client(dask, timeout=10) as client:
+        return max(1, sum(client.nthreads().values()))
+
+
+def _threads(n_workers: int, dask) -> int | None:
+    if dask is not None or n_workers == 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // n_workers)
+
+
+def _measure_preference(preset, prepared, prefer, max_latency_ms, latency_device, seconds):
+    from autopreset._pipeline._preference import choose_backbones
+    from autopreset.backbones import profile_latency
+
+    names = list(dict.fromkeys(e.config["backbone"] for e in preset.portfolio))
+    prof = profile_latency(names, prepared.resolution, device=latency_device,
+                           max_seconds=max(0.1, min(1.0, seconds / len(names))))
+    return choose_backbones({n: prof[n].p50_ms for n in names}, prefer, max_latency_ms,
+                            device=latency_device)
+
+
+def finish_reserve(budget_s: float) -> float:
+    """Seconds kept for the finish: the tuner's kill grace, saving, report, exiting."""
+    return 6.0 + 0.035 * budget_s
+
+
+def _make_plan(clock, cost, allowed, n_workers, preset):
+    from autopreset._pipeline._plan import make_plan
+
+    hb = preset.hyperband
+    return make_plan(budget_s=clock.budget_s, left_s=clock.left() - SPAWN_S,
+                     reserve_s=finish_reserve(clock.budget_s), cost=cost, portfolio=allowed,
+                     n_workers=n_workers, eta=hb.eta, max_resource_cap=hb.max_resource)
+
+
+def _executor(n_workers: int, dask: str | None):
+    from autopreset.executors import DaskExecutor, LocalExecutor
+
+    if dask is None:
+        return LocalExecutor(n_workers), None
+    from distributed import Client
+
+    client = Client(dask, timeout=10)
+    return DaskExecutor(client), client
+
+
+def _search(ctx, folder, prepared, plan, pref, preset, dev, n_workers, dask, seed, *, resume):
+    from autopreset._pipeline._objective import BudgetedObjective
+    from autopreset._pipeline._strategy import PortfolioHyperband
+    from autopreset.training import TrainingTask
+    from autopreset.tuner import Tuner
+
+    clock = ctx.clock
+    scheduler = PortfolioHyperband(space=preset.space, plan=plan, allowed=set(pref.allowed),
+                                   mode="max", random_state=seed)
     task = TrainingTask(cache=prepared.cache, labels=prepared.dataset.labels,
                         train_idx=prepared.train_idx, val_idx=prepared.val_idx,
-                        classes=tuple(prepared.dataset.classes), device=device)
-    t0 = time.time()
+                        classes=tuple(prepared.dataset.classes), device=dev,
+                        threads=_threads(n_workers, dask))
+    spent_before = _journal_spent(folder) if resume else 0.0
+    search_s = clock.left() - plan.reserve_s
+    if search_s <= 1.0:
+        raise ValueError(f"no time left in the budget of {clock.budget_s:.0f}s to train")
+    executor, client = _executor(n_workers, dask)
+    ctx.progress.scheduler = scheduler
+    try:
+        tuner = Tuner(BudgetedObjective(task), scheduler, executor=executor,
+                      budget_s=spent_before + search_s, run_dir=folder, resume=resume, seed=seed,
+                      on_event=ctx.progress.on_event)
+        result = tuner.run()
+    finally:
+        if client is not None:
+            client.close()
+    return result, scheduler
 
-    def show(r):
-        say(f"epoch {r['resource']}/{plan['epochs']}: val acc {r['metric']:.4f}, "
-            f"{r.get('seconds', 0):.1f}s, {clock.left():.0f}s left")
 
-    reporter = DeadlineReporter(checkpoint_dir=trial_dir, max_resource=plan["epochs"],
-                                stop_at=clock.deadline - plan["reserve_s"], seed=seed, on_report=show)
-    task(config, reporter)
-    if not reporter.results:
-        raise RuntimeError("the budget did not allow a single epoch")
-    del t0
+def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler):
+    from autopreset._pipeline._finish import save_model, trial_records, write_outputs
+
+    clock = ctx.clock
+    ctx.progress.close()
+    best = result.best
+    if best is None:
+        reasons = "; ".join(sorted({t.reason for t in result.trials if t.reason}))[:300]
+        raise RuntimeError(f"no trial finished an epoch within the budget ({reasons or 'no trials ran'})")
+    backbone = best.config["backbone"]
+    latency = {"p50": pref.latency_ms[backbone], "device": pref.device,
+               "batch_size": 1, "input_size": prepared.resolution, "bound_ms": pref.bound_ms,
+               "prefer": pref.prefer}
+    predictor = save_model(Path(best.checkpoint_dir), folder / "model", prepared=prepared,
+                           latency_ms=latency,
+                           extra_metrics={"trial_id": best.trial_id, "trials": len(result.trials)})
+    records = trial_records(result.trials, pref.latency_ms, set(scheduler._portfolio_trials))
+    ds = prepared.dataset
+    notes = write_outputs(folder, records, chosen=best.trial_id, summary=plan.describe(),
+                          preset=preset, with_plots=clock.left() > 6.0,
+                          dataset_text=f"{Path(ds.root).name} ({len(ds)} images, {len(ds.classes)} classes)")
+    for note in notes:
+        ctx.say(note)
+    predictor.run_dir = folder
+    predictor.leaderboard = sorted(records, key=lambda r: -max(
+        (x["metric"] for x in r["results"]), default=-1.0))
+    predictor.tuning = result
+    card = predictor.card
+    ctx.say(f"done in {clock.elapsed():.0f}s of {clock.budget_s:.0f}s: {len(result.trials)} trials, "
+            f"best {card.backbone} (trial {best.trial_id}), validation accuracy "
+            f"{card.metrics['val_accuracy']:.4f}, latency p50 {card.latency_ms['p50']:.2f} ms")
+    return predictor

@@ -1,24 +1,23 @@
-"""Finish a fit: the best checkpoint becomes the saved model folder, with its measured latency."""
+"""Finish a fit: the best checkpoint becomes the model folder; leaderboard, report, preset card.
+
+The model folder records the backbone's batch-1 latency measured on the serving device during
+planning (the same measurement the preference was decided on).
+"""
 from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
 
-__all__ = ["save_model"]
+__all__ = ["save_model", "write_outputs", "trial_records"]
 
 
-def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_device: str = "cpu",
-               latency_ms: dict | None = None, extra_metrics: dict | None = None):
-    """Load the best epoch of a trial, measure its batch-1 latency, save ``model_dir``.
-
-    Returns the :class:`autopreset.model.Predictor` with ``model_dir`` set.
-    """
+def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_ms: dict,
+               extra_metrics: dict | None = None):
+    """Load the best epoch of a trial and save it as ``model_dir``; returns the Predictor."""
     from autopreset.model import ModelCard, Predictor, library_versions
     from autopreset.training import load_model_from_checkpoint
 
     module, meta = load_model_from_checkpoint(checkpoint_dir, which="best")
-    if latency_ms is None:
-        latency_ms = measure_latency(meta["backbone"], meta["input_size"], latency_device)
     metrics = {"val_accuracy": meta["metric"], "epoch": meta["epoch"],
                "n_train": prepared.n_train, "n_val": prepared.n_val}
     metrics.update(extra_metrics or {})
@@ -33,11 +32,34 @@ def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_devic
     return predictor
 
 
-def measure_latency(backbone: str, input_size: int, device: str = "cpu",
-                    max_seconds: float = 1.0) -> dict:
-    """Batch-1 latency of ``backbone`` at ``input_size`` on ``device`` (cached per machine)."""
-    from autopreset.backbones import profile_latency
+def trial_records(trials, latency_ms: dict[str, float], portfolio_ids: set[int]) -> list[dict]:
+    """Tuner trials as report records (with their backbone's latency and phase)."""
+    out = []
+    for t in trials:
+        out.append({"trial_id": t.trial_id, "config": t.config, "status": t.status,
+                    "results": [dict(r) for r in t.results],
+                    "latency_ms": latency_ms.get(t.config.get("backbone")),
+                    "phase": "portfolio" if t.trial_id in portfolio_ids else "hyperband"})
+    return out
 
-    res = profile_latency([backbone], int(input_size), device=device, max_seconds=max_seconds)[backbone]
-    return {"p50": res.p50_ms, "p95": res.p95_ms, "device": res.device, "threads": res.threads,
-            "batch_size": 1, "input_size": res.input_size}
+
+def write_outputs(folder: Path, records: list[dict], *, chosen: int, summary: str, preset,
+                  dataset_text: str, with_plots: bool) -> list[str]:
+    """leaderboard.csv (+ report.html with plots when there is time) and preset.json."""
+    from autopreset.portfolio import preset_from_run, save_preset
+    from autopreset.report import write_leaderboard, write_report
+
+    notes = []
+    if with_plots:
+        write_report(folder, records, summary=summary, chosen_trial_id=chosen, mode="max",
+                     title=f"autopreset run {folder.name}")
+    else:
+        write_leaderboard(records, folder / "leaderboard.csv", mode="max")
+        notes.append("report.html skipped: too little time left in the budget")
+    try:
+        card = preset_from_run(records, base=preset, name=f"run-{folder.name}"[:60],
+                               dataset=dataset_text, run=str(folder))
+        save_preset(card, folder / "preset.json")
+    except ValueError as exc:
+        notes.append(f"preset card not written: {exc}")
+    return notes

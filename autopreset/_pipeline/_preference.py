@@ -24,6 +24,7 @@ class Preference:
     latency_ms: dict[str, float]
     allowed: tuple[str, ...]
     bound_ms: float
+    device: str = "cpu"
 
     def allows(self, backbone: str) -> bool:
         return backbone in self.allowed
@@ -37,11 +38,11 @@ class Preference:
     def to_json(self) -> dict:
         return {"prefer": self.prefer, "max_latency_ms": self.max_latency_ms,
                 "latency_ms": self.latency_ms, "allowed": list(self.allowed),
-                "bound_ms": self.bound_ms}
+                "bound_ms": self.bound_ms, "device": self.device}
 
 
 def choose_backbones(latency_ms: dict[str, float], prefer: str,
-                     max_latency_ms: float | None = None) -> Preference:
+                     max_latency_ms: float | None = None, device: str = "cpu") -> Preference:
     """Map a preference to the allowed backbones; ValueError if none meets ``max_latency_ms``."""
     if prefer not in SHARES:
         raise ValueError(f"prefer must be one of {', '.join(SHARES)}; got {prefer!r}")
@@ -56,4 +57,4 @@ def choose_backbones(latency_ms: dict[str, float], prefer: str,
             raise ValueError(f"no candidate backbone meets --max-latency-ms {max_latency_ms:g}: the "
                              f"fastest, {ranked[0]}, measured {latency_ms[ranked[0]]:.2f} ms")
     bound = max(latency_ms[n] for n in keep)
-    return Preference(prefer, max_latency_ms, dict(latency_ms), tuple(keep), bound)
+    return Preference(prefer, max_latency_ms, dict(latency_ms), tuple(keep), bound, device)

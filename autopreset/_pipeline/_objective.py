@@ -1,0 +1,45 @@
+"""The objective fit hands to the tuner: the trainer, stopped before an epoch would overrun.
+
+The trainer reports once per epoch and can only checkpoint at a report. A trial that is killed
+at the deadline loses everything since its last checkpoint, so :class:`BudgetedObjective`
+answers False to a report when the next epoch (estimated by the slowest epoch of this job)
+would end after the run's deadline: the trial saves its checkpoint and returns in time, and
+its best epoch is kept.
+"""
+from __future__ import annotations
+
+import time
+
+__all__ = ["BudgetedObjective"]
+
+
+class _StopEarly:
+    def __init__(self, reporter, margin: float):
+        self._r = reporter
+        self._margin = margin
+        self._last = time.time()
+        self._slowest = 0.0
+        self.trial_id = reporter.trial_id
+        self.checkpoint_dir = reporter.checkpoint_dir
+        self.max_resource = reporter.max_resource
+        self.target_resource = reporter.target_resource
+        self.seed = reporter.seed
+
+    def report(self, resource: int, metric: float, **extra) -> bool:
+        now = time.time()
+        self._slowest = max(self._slowest, now - self._last)
+        self._last = now
+        go_on = self._r.report(resource=resource, metric=metric, **extra)
+        deadline = getattr(self._r, "deadline", float("inf"))
+        return go_on and now + self._margin * self._slowest < deadline
+
+
+class BudgetedObjective:
+    """Picklable wrapper: ``BudgetedObjective(task)(config, reporter)``."""
+
+    def __init__(self, task, *, margin: float = 1.15):
+        self.task = task
+        self.margin = float(margin)
+
+    def __call__(self, config: dict, reporter) -> None:
+        self.task(config, _StopEarly(reporter, self.margin))

@@ -1,0 +1,190 @@
+"""The fit plan: from the cost model and the time left, the phases of the search.
+
+Resource is epochs; every trial follows one learning-rate schedule over ``max_resource`` (R)
+epochs, so a trial paused in the portfolio phase continues in Hyperband on the same schedule.
+
+- R: about a third of the epochs the search can afford (total epochs = search seconds x
+  workers / median epoch cost), capped by the preset's max_resource. The final model gets R
+  epochs; the rest buys exploration. (A fixed good config trained long is a strong baseline at
+  small budgets, so the plan never trades the final model's training away for breadth.)
+- Portfolio phase: successive halving (Jamieson & Talwalkar 2016) over the preset's allowed
+  portfolio configs, in preset order, as many as fit ``PORTFOLIO_SHARE`` of the search, from
+  r0 = max(1, R // eta^3) epochs to r0 * eta; survivors stay paused with their checkpoints.
+- Hyperband phase: budget-aware brackets (``plan_hyperband``) over the space narrowed around
+  the survivors, with the survivors carried in; the time to continue the best survivor to R is
+  set aside first. When too little is left for a bracket of several configs, the survivors are
+  simply continued to R (exploitation), R then chosen for portfolio breadth (up to 5 configs)
+  first and the longest schedule second; with a single config, it gets every epoch.
+- Reserve: seconds kept for finishing (best checkpoint, model folder, leaderboard, report).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["FitPlan", "make_plan", "PORTFOLIO_SHARE"]
+
+PORTFOLIO_SHARE = 0.35
+SPEED_MARGIN = 1.25   # measured speed is of bare steps; real epochs add augmentation and jitter
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    budget_s: float
+    search_s: float
+    reserve_s: float
+    n_workers: int
+    max_resource: int
+    eta: int
+    portfolio: list[dict]
+    portfolio_rungs: list[list[int]]           # [[n, resource], ...] of the portfolio SH
+    portfolio_s: float
+    hyperband: dict | None                     # HyperbandPlan.to_json() or None (exploit only)
+    hyperband_s: float
+    epoch_s: dict[str, float] = field(default_factory=dict)   # per portfolio config, by index
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def min_resource(self) -> int:
+        return int(self.portfolio_rungs[0][1])
+
+    @property
+    def portfolio_top(self) -> int:
+        return int(self.portfolio_rungs[-1][1])
+
+    def hyperband_plan(self):
+        """The HyperbandPlan object (rebuilt from JSON), or None."""
+        if self.hyperband is None:
+            return None
+        from autopreset.schedulers import Bracket, HyperbandPlan
+
+        h = self.hyperband
+        return HyperbandPlan(budget_s=h["budget_s"], max_resource=h["max_resource"],
+                             min_resource=h["min_resource"], eta=h["eta"], n_workers=h["n_workers"],
+                             seconds_per_unit=h["seconds_per_unit"], overhead_s=h["overhead_s"],
+                             brackets=tuple(Bracket(tuple(tuple(r) for r in b)) for b in h["brackets"]),
+                             estimated_s=h["estimated_s"], repeat=h.get("repeat", True),
+                             notes=tuple(h.get("notes", ())))
+
+    def describe(self) -> str:
+        rungs = "  ".join(f"{n}@{r}" for n, r in self.portfolio_rungs)
+        lines = [f"plan: {self.budget_s:.0f}s budget = {self.search_s:.0f}s search "
+                 f"+ {self.reserve_s:.0f}s to finish (rest: setup), {self.n_workers} worker(s), "
+                 f"R={self.max_resource} epochs, eta={self.eta}",
+                 f"  1. portfolio: {len(self.portfolio)} config(s), successive halving {rungs} "
+                 f"(configs@epochs), ~{self.portfolio_s:.0f}s"]
+        for i, c in enumerate(self.portfolio):
+            lines.append(f"       {c['backbone']:<24} lr={c.get('lr'):g} bs={c.get('batch_size')} "
+                         f"{c.get('optimizer', 'sgd')}  ~{self.epoch_s.get(str(i), 0):.1f}s/epoch")
+        if self.hyperband is None:
+            lines.append(f"  2. continue the portfolio survivors to {self.max_resource} epochs, "
+                         f"~{self.hyperband_s:.0f}s (too little time for Hyperband brackets)")
+        else:
+            hb = self.hyperband_plan()
+            lines.append(f"  2. Hyperband over the narrowed space, survivors carried in, "
+                         f"~{self.hyperband_s:.0f}s:")
+            lines += ["     " + line for line in hb.describe().splitlines()]
+        lines.append(f"  3. finish: best checkpoint, model, leaderboard, report, preset card "
+                     f"({self.reserve_s:.0f}s reserved)")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "FitPlan":
+        return cls(**obj)
+
+
+def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfolio: list[dict],
+              n_workers: int = 1, eta: int = 3, max_resource_cap: int = 27,
+              share: float = PORTFOLIO_SHARE, random_state=0) -> FitPlan:
+    """Plan the search phases in ``left_s - reserve_s`` seconds with ``cost`` (a CostModel)."""
+    from autopreset.schedulers import plan_hyperband, sh_bracket
+
+    if not portfolio:
+        raise ValueError("the portfolio has no config that meets the preference")
+    search_s = left_s - reserve_s
+    notes: list[str] = []
+    epoch = [SPEED_MARGIN * cost.epoch_seconds(c) for c in portfolio]
+    job = cost.job_overhead_s
+    if search_s <= 1.0:
+        raise ValueError(f"budget too small: {budget_s:.0f}s leaves no time to train after "
+                         f"setup and the {reserve_s:.0f}s needed to finish")
+    if search_s <= min(epoch) + job:          # one epoch of the cheapest config, if anything
+        cheapest = int(np.argmin(epoch))
+        portfolio = [portfolio[cheapest]] + portfolio[:cheapest] + portfolio[cheapest + 1:]
+        epoch = [epoch[cheapest]] + epoch[:cheapest] + epoch[cheapest + 1:]
+        notes.append(f"budget too small for a full epoch (~{epoch[0] + job:.0f}s needed, "
+                     f"{search_s:.0f}s left): one epoch of the cheapest config")
+    med = float(np.median(epoch))
+
+    def layout(R: int) -> dict:
+        r0 = max(1, R // eta ** 3)
+        top = min(R, r0 * eta)
+
+        def sh_cost(n: int, upto: int) -> float:     # wall-clock of SH over the first n configs
+            br = sh_bracket(n, r0, upto, eta)
+            m = float(np.median(epoch[:n]))           # survivors unknown: the median of the n
+            work = sum(epoch[:n]) * r0 + sum(k * (r - prev) * m for (k, r), (_, prev)
+                                             in zip(br.rungs[1:], br.rungs[:-1]))
+            return (work + sum(k for k, _ in br.rungs) * job) / n_workers, br
+
+        n = 1
+        while n < len(portfolio) and sh_cost(n + 1, top)[0] <= share * search_s:
+            n += 1
+        if n == 1:
+            return {"n": 1, "fits": False, "hb": None}
+        cost_p, br = sh_cost(n, top if top < R else R)
+        out = {"n": n, "R": R, "rungs": [list(r) for r in br.rungs], "portfolio_s": cost_p,
+               "hb": None, "hb_s": max(0.0, search_s - cost_p)}
+        if top >= R:
+            out["fits"] = cost_p <= search_s
+            return out
+        rest = search_s - cost_p
+        survivors = br.rungs[-1][0]
+        one = max(epoch[:n]) * (R - top) + job     # the slowest survivor continued to R
+        del survivors         # the others continue too when time allows (not planned for)
+        if rest - one > 0:
+            hb = plan_hyperband(rest - one, cost_model=list(epoch[:n]),
+                                max_resource=R, eta=eta, n_workers=n_workers, min_resource=r0,
+                                overhead_s=job, safety=1.0, random_state=random_state)
+            if hb.n_configs >= eta and hb.max_resource == R:
+                out["hb"] = hb.to_json()
+        out["fits"] = out["hb"] is not None or cost_p + one <= search_s
+        return out
+
+    total_epochs = search_s * n_workers / med
+    R0 = int(np.clip(math.floor(total_epochs / 3), 1, max_resource_cap))
+    chosen = layout(R0)
+    if chosen.get("hb") is None:
+        # no room for brackets: the largest R whose portfolio plus continuation fills the search
+        # prefer breadth (up to 5 portfolio configs), then the longest schedule
+        fitting = [lay for R in range(max_resource_cap, 0, -1) if (lay := layout(R))["fits"]]
+        chosen = max(fitting, key=lambda lay: (min(lay["n"], 5), lay["R"]), default={"n": 1})
+        single_R = (search_s - job) / epoch[0]
+        if chosen["n"] > 1 and chosen["R"] < 0.5 * single_R:
+            chosen = {"n": 1}    # a portfolio this short would starve the final model
+        if chosen["n"] > 1 and chosen["rungs"][-1][1] < chosen["R"]:
+            notes.append("too little time for Hyperband brackets of several configs: the "
+                         "portfolio survivors are continued instead")
+    if chosen["n"] == 1:      # one config: it gets every epoch the search affords
+        R = int(np.clip(math.floor((search_s - job) / epoch[0]), 1, 4 * max_resource_cap))
+        chosen = {"n": 1, "R": R, "rungs": [[1, R]], "hb": None, "hb_s": 0.0,
+                  "portfolio_s": min(search_s, epoch[0] * R + job)}
+        notes.append("one portfolio config, trained for all the epochs the budget allows")
+    n, R, rungs = chosen["n"], chosen["R"], chosen["rungs"]
+    if n < len(portfolio):
+        notes.append(f"portfolio: the first {n} of {len(portfolio)} allowed configs fit "
+                     f"{share:.0%} of the search")
+    portfolio_s, hb, hb_s = chosen["portfolio_s"], chosen["hb"], chosen["hb_s"]
+    return FitPlan(budget_s=float(budget_s), search_s=float(search_s), reserve_s=float(reserve_s),
+                   n_workers=int(n_workers), max_resource=R, eta=int(eta),
+                   portfolio=[dict(c) for c in portfolio[:n]], portfolio_rungs=rungs,
+                   portfolio_s=float(portfolio_s), hyperband=hb, hyperband_s=float(hb_s),
+                   epoch_s={str(i): float(e) for i, e in enumerate(epoch[:n])}, notes=notes)

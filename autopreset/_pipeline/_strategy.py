@@ -1,0 +1,184 @@
+"""The search strategy of ``fit`` as one scheduler: portfolio, narrowing, Hyperband.
+
+:class:`PortfolioHyperband` is an ordinary :class:`~autopreset.schedulers.TrialScheduler`, so
+the tuner runs it (one journal, exact resume) and it runs against any objective, real training
+or replayed curves on a simulated clock:
+
+1. portfolio phase: successive halving over the given configs (best-known first), from the
+   plan's r0 epochs to its top rung; the survivors stay paused with their checkpoints;
+2. narrowing: the space is cut to the survivors' backbones and to ranges around their values
+   (``autopreset.space.narrow``);
+3. the best survivor is continued to max_resource first, from its checkpoint (so the run has a
+   fully trained, known-good model early: a good config trained long is hard to beat at small
+   budgets); then Hyperband (one worker) or ASHA (several) over the narrowed space with the
+   plan's brackets, the other survivors carried in (``on_trial_add``) and continued from their
+   checkpoints, never retrained. With no Hyperband in the plan, every survivor, then the other
+   portfolio trials, best first, are continued to max_resource while time allows.
+
+Everything here is decided from reported results and the plan, so replaying the journal
+rebuilds the same state.
+"""
+from __future__ import annotations
+
+from autopreset.schedulers import (ASHA, CONTINUE, FIFO, STOP, Hyperband, SuccessiveHalving,
+                                   Suggestion, TrialScheduler)
+from autopreset.searchers import Searcher
+
+__all__ = ["PortfolioHyperband", "ListSearcher", "narrow_around"]
+
+
+class ListSearcher(Searcher):
+    """Proposes exactly the given configs, in order, then nothing."""
+
+    def __init__(self, space: dict, configs: list[dict], *, mode: str = "max"):
+        super().__init__(space, mode=mode, points_to_evaluate=[dict(c) for c in configs])
+
+    def _suggest(self):
+        return None
+
+
+def narrow_around(space: dict, configs: list[dict], allowed: set[str] | None = None,
+                  margin: float = 0.1) -> dict:
+    """The space around ``configs``: their backbones (within ``allowed``), numeric ranges
+    widened by ``margin`` of each domain's (log) range, clipped to the full space."""
+    from autopreset.space import Categorical, Ordinal, narrow
+
+    keys = [k for k in space]
+    clean = [{k: c[k] for k in keys if k in c} for c in configs]
+    out = narrow(space, clean, margin=margin)
+    if "backbone" in space:
+        names = list(dict.fromkeys(c["backbone"] for c in configs
+                                   if allowed is None or c["backbone"] in allowed))
+        if len(names) == 1:
+            out["backbone"] = names[0]
+        elif names:
+            dom = space["backbone"]
+            order = list(dom.values) if isinstance(dom, Ordinal) else names
+            out["backbone"] = Categorical([n for n in order if n in names])
+    return out
+
+
+class PortfolioHyperband(TrialScheduler):
+    """Portfolio successive halving, then Hyperband/ASHA over the narrowed space.
+
+        sched = PortfolioHyperband(space=space, plan=plan, allowed={"resnet18", ...}, mode="max")
+        Tuner(objective, sched, budget_s=plan.search_s, run_dir=run).run()
+    """
+
+    def __init__(self, *, space: dict, plan, allowed: set[str] | None = None, mode: str = "max",
+                 random_state: int = 0):
+        super().__init__(searcher=ListSearcher(space, plan.portfolio, mode=mode), mode=mode,
+                         max_resource=plan.max_resource, random_state=random_state)
+        self.space = space
+        self.plan = plan
+        self.allowed = allowed
+        self.seed = int(random_state)
+        rungs = plan.portfolio_rungs
+        self.portfolio_sched = SuccessiveHalving(
+            searcher=self.searcher, mode=mode, max_resource=int(rungs[-1][1]),
+            n_configs=int(rungs[0][0]), min_resource=int(rungs[0][1]), eta=plan.eta, n_brackets=1)
+        self.phase = "portfolio"
+        self.inner: TrialScheduler = self.portfolio_sched
+        self.narrowed: dict | None = None
+        self.survivors: list = []
+        self.exploit = None            # the best survivor, continued to max_resource first
+        self._exploit_sent = False
+        self._portfolio_trials: dict[int, object] = {}   # trial id -> Trial (None until seen)
+
+    # ------------------------------------------------------------------ phases
+    def _portfolio_busy(self) -> bool:
+        return any(t is None or t.status == "running" for t in self._portfolio_trials.values())
+
+    def _switch(self) -> None:
+        """Narrow around the portfolio survivors and start the Hyperband phase."""
+        top = self.plan.portfolio_top
+        done = [t for t in self._portfolio_trials.values() if t is not None and t.results]
+        sign = 1.0 if self.mode == "min" else -1.0
+        ranked = sorted(done, key=lambda t: (-t.resource, sign * t.metric, t.trial_id))
+        self.survivors = [t for t in ranked if t.resource >= top and t.status == "paused"]
+        if not self.survivors:        # every portfolio trial failed or stopped early
+            self.survivors = [t for t in ranked if t.status == "paused"][:1]
+        # narrow around the survivors and the next best portfolio configs (a few backbones)
+        base = [t.config for t in ranked[:max(len(self.survivors), min(3, len(ranked)))]]
+        base = base or list(self.plan.portfolio[:1])
+        self.narrowed = narrow_around(self.space, base, self.allowed)
+        hb_plan = self.plan.hyperband_plan()
+        if hb_plan is None:
+            self.inner = FIFO(searcher=ListSearcher(self.space, [], mode=self.mode), mode=self.mode,
+                              max_resource=self.max_resource)
+            self.phase = "continue"
+        elif self.plan.n_workers > 1:
+            self.inner = ASHA(space=self.narrowed, mode=self.mode, plan=hb_plan,
+                              random_state=self.seed + 1)
+            self.phase = "asha"
+        else:
+            self.inner = Hyperband(space=self.narrowed, mode=self.mode, plan=hb_plan,
+                                   random_state=self.seed + 1)
+            self.phase = "hyperband"
+        carried = list(self.survivors)
+        if self.phase == "continue":   # then the other portfolio trials, best first, if time allows
+            carried += [t for t in ranked if t not in carried and t.status == "paused"]
+        elif carried:
+            self.exploit, carried = carried[0], carried[1:]
+        for trial in carried:
+            self.inner.on_trial_add(trial)
+
+    # ------------------------------------------------------------------ hooks
+    def suggest(self, trial_id: int):
+        if self.phase == "portfolio":
+            job = self.portfolio_sched.suggest(trial_id)
+            if job is not None:
+                if not job.resume:
+                    self._portfolio_trials[job.trial_id] = None
+                return job
+            if self._portfolio_busy():
+                return None
+            if self.plan.portfolio_top >= self.max_resource:
+                self.phase = "done"
+                return None
+            self._switch()
+        if self.phase == "done":
+            return None
+        if self.exploit is not None and not self._exploit_sent:
+            self._exploit_sent = True
+            return Suggestion(self.exploit.trial_id, self.exploit.config, self.max_resource,
+                              resume=True)
+        return self.inner.suggest(trial_id)
+
+    def _owner(self, trial) -> TrialScheduler | None:
+        if trial.trial_id in self._portfolio_trials:
+            self._portfolio_trials[trial.trial_id] = trial
+            if self.phase == "portfolio":
+                return self.portfolio_sched
+        return None if self.phase in ("portfolio", "done") else self.inner
+
+    def on_trial_result(self, trial, result: dict) -> str:
+        if self.exploit is not None and trial.trial_id == self.exploit.trial_id:
+            return CONTINUE
+        owner = self._owner(trial)
+        if owner is None:
+            return STOP
+        # a portfolio trial at the top rung pauses there: the tuner ends its job at its target
+        return owner.on_trial_result(trial, result)
+
+    def on_trial_complete(self, trial) -> None:
+        if self.exploit is not None and trial.trial_id == self.exploit.trial_id:
+            return
+        owner = self._owner(trial)
+        if owner is not None:
+            owner.on_trial_complete(trial)
+
+    def on_trial_error(self, trial) -> None:
+        if self.exploit is not None and trial.trial_id == self.exploit.trial_id:
+            return
+        owner = self._owner(trial)
+        if owner is not None:
+            owner.on_trial_error(trial)
+
+    def on_trial_add(self, trial) -> None:
+        raise ValueError("PortfolioHyperband starts from its portfolio; it takes no carried trials")
+
+    def __repr__(self) -> str:
+        return (f"PortfolioHyperband(mode={self.mode!r}, max_resource={self.max_resource}, "
+                f"portfolio={len(self.plan.portfolio)}, hyperband={self.plan.hyperband is not None})")
+

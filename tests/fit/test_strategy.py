@@ -1,0 +1,150 @@
+"""fit's search strategy on replayed curves and a simulated clock: no training, seconds to run."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from autopreset._pipeline._plan import FitPlan, make_plan
+from autopreset._pipeline._preference import choose_backbones
+from autopreset._pipeline._strategy import PortfolioHyperband
+from autopreset.journal import read_journal
+from autopreset.portfolio import load_preset
+from autopreset.simulator import SimulatedExecutor
+from autopreset.tuner import Tuner
+from fit_sim import ImageCurves, cost_model, latencies
+
+PRESET = load_preset("default")
+
+
+def strategy(budget_s, prefer="balanced", workers=1, max_latency_ms=None, seed=0):
+    cost = cost_model()
+    names = list(dict.fromkeys(e.config["backbone"] for e in PRESET.portfolio))
+    pref = choose_backbones({n: latencies()[n] for n in names}, prefer, max_latency_ms)
+    allowed = [dict(e.config) for e in PRESET.portfolio if pref.allows(e.config["backbone"])]
+    plan = make_plan(budget_s=budget_s, left_s=budget_s, reserve_s=0.03 * budget_s, cost=cost,
+                     portfolio=allowed, n_workers=workers, eta=3, max_resource_cap=27)
+    return cost, pref, plan
+
+
+def run(plan, cost, pref, workers=1, run_dir=None, resume=False, seed=0):
+    sched = PortfolioHyperband(space=PRESET.space, plan=plan, allowed=set(pref.allowed),
+                               mode="max", random_state=seed)
+    bench = ImageCurves(PRESET.space, max_resource=plan.max_resource, cost=cost)
+    tuner = Tuner(bench, sched, executor=SimulatedExecutor(workers, overhead_s=cost.job_overhead_s),
+                  budget_s=plan.search_s, run_dir=run_dir, resume=resume, seed=seed)
+    return tuner.run(), sched
+
+
+@pytest.mark.parametrize("budget_s,workers", [(600, 1), (600, 2), (3600, 1), (3600, 4)])
+def test_budget_is_respected_and_used(budget_s, workers):
+    cost, pref, plan = strategy(budget_s, workers=workers)
+    result, sched = run(plan, cost, pref, workers)
+    assert result.spent_s <= plan.search_s + 1e-6
+    last = max(r["time"] for t in result.trials for r in t.results)
+    assert last >= 0.9 * plan.search_s             # the budget is used, not left idle
+    assert result.best.resource == plan.max_resource  # the chosen model finished its schedule
+    assert sched.phase in ("hyperband", "asha", "continue")
+    if plan.hyperband is not None:
+        assert len(result.trials) > len(plan.portfolio)
+
+
+def test_plan_phases_fit_and_round_trip():
+    cost, pref, plan = strategy(1800)
+    assert plan.portfolio_s + plan.hyperband_s <= plan.search_s + 1e-6
+    assert plan.portfolio_top < plan.max_resource
+    assert plan.hyperband is not None
+    text = plan.describe()
+    assert "portfolio" in text and "Hyperband" in text
+    again = FitPlan.from_json(json.loads(json.dumps(plan.to_json())))
+    assert again == plan and again.hyperband_plan().brackets == plan.hyperband_plan().brackets
+
+
+def test_tiny_budget_trains_one_config_for_all_it_can():
+    cost, pref, plan = strategy(40)
+    assert len(plan.portfolio) == 1 and plan.hyperband is None
+    assert plan.portfolio_rungs == [[1, plan.max_resource]]
+    result, sched = run(plan, cost, pref)
+    assert len(result.trials) == 1 and result.best.resource == plan.max_resource
+
+
+@pytest.mark.parametrize("prefer", ["latency", "balanced", "accuracy"])
+def test_every_trial_meets_the_preference(prefer):
+    cost, pref, plan = strategy(1800, prefer=prefer)
+    result, _ = run(plan, cost, pref)
+    used = {t.config["backbone"] for t in result.trials}
+    assert used <= set(pref.allowed)
+    bound = max(latencies()[n] for n in pref.allowed)
+    assert latencies()[result.best.config["backbone"]] <= bound
+
+
+def test_latency_preference_allows_only_the_fastest():
+    _, fast, _ = strategy(600, prefer="latency")
+    _, every, _ = strategy(600, prefer="accuracy")
+    assert max(fast.latency_ms[n] for n in fast.allowed) <= min(
+        every.latency_ms[n] for n in every.allowed if n not in fast.allowed)
+    assert set(fast.allowed) < set(every.allowed)
+    _, bounded, _ = strategy(600, max_latency_ms=3.3)
+    assert set(bounded.allowed) == {n for n, ms in bounded.latency_ms.items() if ms <= 3.3}
+    with pytest.raises(ValueError, match="max-latency-ms"):
+        strategy(600, max_latency_ms=0.5)
+
+
+def test_portfolio_survivors_continue_from_their_checkpoints(tmp_path):
+    cost, pref, plan = strategy(1800)
+    result, sched = run(plan, cost, pref, run_dir=tmp_path)
+    events = read_journal(tmp_path / "journal.jsonl")
+    assert sched.survivors
+    top = plan.portfolio_top
+    for trial in sched.survivors:
+        starts = [e for e in events if e["event"] == "started" and e["trial_id"] == trial.trial_id]
+        assert len(starts) == 1                          # never started again
+        resources = [r["resource"] for r in trial.results]
+        assert resources == list(range(1, len(resources) + 1))  # each epoch trained once
+    continued = [e for e in events if e["event"] == "resumed"
+                 and e["trial_id"] in {t.trial_id for t in sched.survivors}
+                 and e["target_resource"] > top]
+    assert continued                                      # carried into Hyperband and resumed
+    # new Hyperband configs come from the narrowed space around the survivors
+    hb_backbones = {t.config["backbone"] for t in result.trials
+                    if t.trial_id not in sched._portfolio_trials}
+    assert hb_backbones <= {t.config["backbone"] for t in result.trials
+                            if t.trial_id in sched._portfolio_trials}
+
+
+def test_resume_after_a_kill_redoes_no_finished_work(tmp_path):
+    cost, pref, plan = strategy(1800)
+    full, _ = run(plan, cost, pref, run_dir=tmp_path / "full")
+    lines = (tmp_path / "full" / "journal.jsonl").read_text().splitlines()
+    cut = len(lines) // 2                                 # the process died here
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    (killed / "journal.jsonl").write_text("\n".join(lines[:cut]) + "\n")
+    before = [json.loads(x) for x in lines[:cut]]
+    last = {}
+    for e in before:                                      # what the checkpoints held at the kill
+        if e["event"] == "reported":
+            last[e["trial_id"]] = e["result"]["resource"]
+    for tid, r in last.items():
+        ck = killed / "trials" / f"trial_{tid:05d}"
+        ck.mkdir(parents=True, exist_ok=True)
+        (ck / "sim_checkpoint.json").write_text(json.dumps({"resource": r}))
+    for e in before:                                      # journal paths point at the killed run
+        if "checkpoint_dir" in e:
+            e["checkpoint_dir"] = e["checkpoint_dir"].replace(str(tmp_path / "full"), str(killed))
+    (killed / "journal.jsonl").write_text("".join(json.dumps(e) + "\n" for e in before))
+    resumed, sched = run(plan, cost, pref, run_dir=killed, resume=True)
+    after = read_journal(killed / "journal.jsonl")[cut:]
+    started_before = {e["trial_id"] for e in before if e["event"] == "started"}
+    assert not [e for e in after if e["event"] == "started" and e["trial_id"] in started_before]
+    seen = {}
+    for e in before + after:                              # no epoch of any trial trained twice
+        if e["event"] == "reported":
+            key = (e["trial_id"], e["result"]["resource"])
+            assert key not in seen
+            seen[key] = True
+    assert resumed.best is not None and resumed.best.resource == plan.max_resource
+    assert resumed.spent_s <= plan.search_s + 1e-6
+    assert resumed.best.metric >= full.best.metric - 0.02
+    shutil.rmtree(tmp_path / "full")
