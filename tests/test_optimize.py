@@ -14,9 +14,13 @@ def f(c):
     return (c["x"] - 1.0) ** 2 + (0.0 if c["k"] == "b" else 2.0) + abs(c["n"] - 3)
 
 
-@pytest.mark.parametrize("name", ["random", "bayesopt", "bayesopt_forest", "annealing", "evolution"])
-def test_optimize_finds_a_good_config(name):
-    res = autopreset.optimize(f, SPACE, searcher=name, n_trials=30, random_state=0)
+SMALL_BO = {"n_candidates": 64}
+
+
+@pytest.mark.parametrize("name,kw", [("random", {}), ("bayesopt", SMALL_BO), ("bayesopt_forest", SMALL_BO),
+                                     ("annealing", {}), ("evolution", {"population_size": 8})])
+def test_optimize_finds_a_good_config(name, kw):
+    res = autopreset.optimize(f, SPACE, searcher=name, n_trials=30, random_state=0, **kw)
     assert res.n_trials == 30 and len(res.history) == 30
     assert res.best_value == min(h.value for h in res.history)
     assert res.best_value == f(res.best_config)
@@ -25,8 +29,9 @@ def test_optimize_finds_a_good_config(name):
 
 
 def test_model_based_beats_random_on_average():
-    bo = [autopreset.optimize(f, SPACE, searcher="bayesopt", n_trials=25, random_state=s).best_value for s in range(3)]
-    rnd = [autopreset.optimize(f, SPACE, searcher="random", n_trials=25, random_state=s).best_value for s in range(3)]
+    bo = [autopreset.optimize(f, SPACE, searcher="bayesopt", n_trials=20, random_state=s, **SMALL_BO).best_value
+          for s in range(3)]
+    rnd = [autopreset.optimize(f, SPACE, searcher="random", n_trials=20, random_state=s).best_value for s in range(3)]
     assert sum(bo) < sum(rnd)
 
 

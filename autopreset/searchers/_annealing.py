@@ -69,6 +69,14 @@ class AnnealingSearcher(Searcher):
                 return config
         return sample(self.space, self._rng)
 
+    @property
+    def current(self) -> tuple[dict, float] | None:
+        """The chain's state: (config, value as reported), or None before the chain starts."""
+        if self._current is None:
+            return None
+        config, y, _ = self._current
+        return dict(config), (y if self.mode == "min" else -y)
+
     def _start(self, config: dict, y: float, level: float) -> None:
         self._current = (config, y, level)
         self._chain_best, self._stale, self.temperature = y, 0, self.t0
@@ -76,7 +84,7 @@ class AnnealingSearcher(Searcher):
     def _on_observe(self, config: dict, y: float, level: float) -> None:
         if self._current is None:
             return
-        cur_config, cur_y, cur_level = self._current
+        _, cur_y, cur_level = self._current
         if self._restart_key and config_key(config) == self._restart_key:
             self._restart_key = None
             self._start(config, y, level)

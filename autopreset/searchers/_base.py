@@ -18,8 +18,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 
 from autopreset.space import complete, config_key, validate
@@ -159,5 +157,3 @@ class Searcher:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mode={self.mode!r}, observed={len(self.history)}, pending={len(self._pending)})"
 
-
-Config = dict[str, Any]
