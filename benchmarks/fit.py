@@ -1,0 +1,211 @@
+"""Side-by-side benchmark of ``autopreset fit`` against Optuna, random search and a fixed default.
+
+    python benchmarks/fit.py                                  # the full grid (hours)
+    python benchmarks/fit.py --datasets digits --budgets 300 --seeds 0 1 2 --prefer latency
+
+For every dataset (written with a held-out test split by ``autopreset demo-data``), budget,
+seed and preference, each method runs in its own process, one after another (never two at
+once), with the same trainer, the same train/validation split and the same test split:
+
+* autopreset: ``autopreset fit TRAIN --budget B --prefer P --seed S``
+* optuna:     TPE + HyperbandPruner over the lecture's full space (benchmarks/_fit_baselines.py)
+* random:     random search over the same space, trials of 10 epochs
+* default:    one fixed resnet18 recipe trained for the whole budget
+
+Reported per cell: test accuracy (median, min, max over seeds), wall-clock (overrun = wall -
+budget), the chosen backbone and its batch-1 latency, and the time each method needs to reach
+the final validation accuracy of random search (from its anytime trace). Results go to
+benchmarks/results/fit.json and fit.md (merged with earlier cells of the same grid).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+METHODS = ("autopreset", "optuna", "random", "default")
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import optuna
+    import timm
+    import torch
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "torch": torch.__version__, "timm": timm.__version__, "optuna": optuna.__version__,
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def make_data(name: str, work: Path) -> Path:
+    folder = work / name
+    if not (folder / "test").exists():
+        subprocess.run([sys.executable, "-m", "autopreset", "demo-data", name, str(folder),
+                        "--test-fraction", "0.2", "--seed", "0"], check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+def autopreset_trace(run_dir: Path, start_wall: float) -> tuple[list, float]:
+    """Best validation accuracy so far against seconds since launch, from the run's journals."""
+    events = []
+    for journal in run_dir.rglob("journal.jsonl"):
+        for line in journal.read_text().splitlines():
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if event.get("event") == "reported" and isinstance(event.get("result"), dict):
+                events.append((float(event["t"]) - start_wall, float(event["result"]["metric"])))
+    trace, best = [], float("-inf")
+    for t, metric in sorted(events):
+        if metric > best:
+            best = metric
+            trace.append((t, metric))
+    return trace, best
+
+
+def run_cell(method, data, budget, seed, prefer, work) -> dict:
+    out = work / "runs" / f"{data.name}-{budget}-{prefer}-{method}-{seed}"
+    result_file = out.with_suffix(".json")
+    start_wall, start = time.time(), time.monotonic()
+    if method == "autopreset":
+        cmd = [sys.executable, "-m", "autopreset", "fit", str(data / "train"), "--budget", str(budget),
+               "--prefer", prefer, "--seed", str(seed), "--out", str(out), "--quiet"]
+    else:
+        cmd = [sys.executable, str(ROOT / "benchmarks" / "_fit_baselines.py"), "--method", method,
+               "--train", str(data / "train"), "--test", str(data / "test"), "--budget", str(budget),
+               "--seed", str(seed), "--out", str(out), "--result", str(result_file)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=2 * budget + 300)
+    except subprocess.TimeoutExpired:
+        return {"method": method, "seed": seed, "error": f"killed after {2 * budget + 300}s",
+                "wall_s": time.monotonic() - start}
+    wall = time.monotonic() - start
+    if done.returncode != 0:
+        return {"method": method, "seed": seed, "error": (done.stderr or done.stdout).strip()[-400:],
+                "wall_s": wall}
+    if method == "autopreset":
+        from autopreset.model import load
+
+        predictor = load(out / "model")
+        acc = predictor.evaluate(data / "test")["accuracy"]
+        trace, best_val = autopreset_trace(out, start_wall)
+        row = {"test_accuracy": acc, "backbone": predictor.card.backbone, "trace": trace,
+               "val_accuracy": predictor.card.metrics.get("val_accuracy", best_val)}
+    else:
+        row = json.loads(result_file.read_text())
+    row.update(method=method, seed=seed, wall_s=wall, overrun_s=wall - budget,
+               latency_ms=latency_of(row["backbone"], data))
+    return row
+
+
+_LATENCY: dict = {}
+
+
+def latency_of(backbone: str, data: Path) -> float:
+    """Batch-1 p50 latency on this CPU at the working resolution (32 px for these datasets)."""
+    if backbone not in _LATENCY:
+        from autopreset.backbones import profile_latency
+
+        _LATENCY[backbone] = profile_latency([backbone], 32, device="cpu")[backbone].p50_ms
+    return _LATENCY[backbone]
+
+
+def time_to_reach(trace: list, target: float) -> float | None:
+    for t, metric in trace:
+        if metric >= target - 1e-12:
+            return t
+    return None
+
+
+def summarize(cells: dict) -> str:
+    lines = ["| dataset | budget | prefer | method | test acc median [min, max] | overrun s (max) | "
+             "time to random's final val acc (median s) | chosen backbone (latency ms) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for key in sorted(cells):
+        dataset, budget, prefer = key.split("|")
+        runs = cells[key]
+        random_final = [r["val_accuracy"] for r in runs if r.get("method") == "random" and "error" not in r]
+        target = statistics.median(random_final) if random_final else None
+        for method in METHODS:
+            ok = [r for r in runs if r.get("method") == method and "error" not in r]
+            failed = [r for r in runs if r.get("method") == method and "error" in r]
+            if not ok:
+                if failed:
+                    lines.append(f"| {dataset} | {budget} | {prefer} | {method} | failed: {failed[0]['error'][-80:]} |||||")
+                continue
+            accs = [r["test_accuracy"] for r in ok]
+            reach = [time_to_reach(r["trace"], target) for r in ok] if target is not None else []
+            reached = [t for t in reach if t is not None]
+            reach_txt = (f"{statistics.median(reached):.0f} ({len(reached)}/{len(ok)} reached)"
+                         if reached else ("n/a" if target is None else f"never (0/{len(ok)})"))
+            backbones = sorted({f"{r['backbone']} ({r['latency_ms']:.2f})" for r in ok})
+            lines.append(
+                f"| {dataset} | {budget} | {prefer} | {method} | {statistics.median(accs):.4f} "
+                f"[{min(accs):.4f}, {max(accs):.4f}] | {max(r['overrun_s'] for r in ok):+.1f} | "
+                f"{reach_txt} | {', '.join(backbones)} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["mnist", "digits", "textures"])
+    parser.add_argument("--budgets", nargs="+", type=int, default=[300, 900])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--prefer", nargs="+", default=["latency", "accuracy"])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--work", default=None, help="Scratch folder (default: a temp folder).")
+    parser.add_argument("--output", default=str(RESULTS / "fit.json"))
+    args = parser.parse_args(argv)
+
+    work = Path(args.work or tempfile.mkdtemp(prefix="autopreset-fitbench-"))
+    output = Path(args.output)
+    previous = json.loads(output.read_text()) if output.exists() else {}
+    cells = previous.get("cells", {})
+    for name in args.datasets:
+        data = make_data(name, work)
+        for budget in args.budgets:
+            for prefer in args.prefer:
+                key = f"{name}|{budget}|{prefer}"
+                runs = []
+                for seed in args.seeds:
+                    for method in args.methods:
+                        if method != "autopreset" and prefer != args.prefer[0]:
+                            # baselines ignore the preference: reuse their runs of the first one
+                            runs += [r for r in cells.get(f"{name}|{budget}|{args.prefer[0]}", [])
+                                     if r.get("method") == method and r.get("seed") == seed]
+                            continue
+                        row = run_cell(method, data, budget, seed, prefer, work)
+                        print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
+                        runs.append(row)
+                cells[key] = runs
+                doc = {"machine": machine(), "cells": cells}
+                output.parent.mkdir(parents=True, exist_ok=True)
+                tmp = output.with_suffix(".tmp")
+                tmp.write_text(json.dumps(doc, indent=1))
+                os.replace(tmp, output)
+                md = output.with_suffix(".md")
+                md.write_text(f"# fit benchmark\n\nMachine: {json.dumps(doc['machine'])}\n\n"
+                              f"Command: `python benchmarks/fit.py {' '.join(argv or sys.argv[1:])}`\n\n"
+                              + summarize(cells) + "\n")
+    print(summarize(cells))
+
+
+if __name__ == "__main__":
+    main()
