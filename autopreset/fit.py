@@ -17,6 +17,8 @@ preset card. The whole call, start-up and saving included, ends within the budge
 from __future__ import annotations
 
 import os
+import sys
+import types
 from pathlib import Path
 
 __all__ = ["fit"]
@@ -115,7 +117,7 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
     if state and prepared.dataset.fingerprint != state["fingerprint"]:
         raise ValueError(f"--resume: {data} is not the data of the run in {folder} "
                          "(its content fingerprint differs)")
-    ctx.say(f"data: {prepared.describe()}")
+    ctx.say(f"data: {prepared.describe()} ({clock.elapsed():.1f}s)")
     dev = _device(device)
     if state:
         pref = Preference(**state["preference"])
@@ -123,9 +125,9 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
         plan = FitPlan.from_json(state["plan"])
         n_workers = plan.n_workers
     else:
-        pref = _measure_preference(preset_obj, prepared, prefer, max_latency_ms, latency_device,
+        pref = _measure_preference(ctx, preset_obj, prepared, prefer, max_latency_ms, latency_device,
                                    seconds=min(10.0, 0.04 * clock.budget_s))
-        ctx.say(pref.describe())
+        ctx.say(f"{pref.describe()} ({clock.elapsed():.1f}s)")
         allowed = [dict(e.config) for e in preset_obj.portfolio if pref.allows(e.config["backbone"])]
         if not allowed:
             raise ValueError(f"no config of preset {preset_obj.name!r} uses an allowed backbone "
@@ -139,7 +141,7 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
     if plan_only:
         print(plan.describe())
         return None
-    ctx.say(plan.describe())
+    ctx.say(f"{plan.describe()}\n  (planned after {clock.elapsed():.1f}s of setup)")
     if not state:
         write_json(folder / RUN_FILE, {
             "format": "autopreset.run/1", "data": str(Path(data).resolve()),
@@ -185,15 +187,25 @@ def _threads(n_workers: int, dask) -> int | None:
     return max(1, (os.cpu_count() or 1) // n_workers)
 
 
-def _measure_preference(preset, prepared, prefer, max_latency_ms, latency_device, seconds):
+def _measure_preference(ctx, preset, prepared, prefer, max_latency_ms, latency_device, seconds):
+    """Measure every portfolio backbone's latency; one that cannot run at the working
+    resolution (too small an input for its downsampling) is left out with a notice."""
     from autopreset._pipeline._preference import choose_backbones
     from autopreset.backbones import profile_latency
 
     names = list(dict.fromkeys(e.config["backbone"] for e in preset.portfolio))
-    prof = profile_latency(names, prepared.resolution, device=latency_device,
-                           max_seconds=max(0.1, min(1.0, seconds / len(names))))
-    return choose_backbones({n: prof[n].p50_ms for n in names}, prefer, max_latency_ms,
-                            device=latency_device)
+    each = max(0.1, min(1.0, seconds / len(names)))
+    latency = {}
+    for name in names:
+        try:
+            latency[name] = profile_latency([name], prepared.resolution, device=latency_device,
+                                            max_seconds=each)[name].p50_ms
+        except (RuntimeError, ValueError) as exc:
+            ctx.say(f"{name} left out: it does not run at {prepared.resolution}px "
+                    f"({str(exc).splitlines()[0][:100]})")
+    if not latency:
+        raise ValueError(f"no backbone of preset {preset.name!r} runs at {prepared.resolution}px")
+    return choose_backbones(latency, prefer, max_latency_ms, device=latency_device)
 
 
 def finish_reserve(budget_s: float) -> float:
@@ -235,9 +247,7 @@ def _search(ctx, folder, prepared, plan, pref, preset, dev, n_workers, dask, see
                         classes=tuple(prepared.dataset.classes), device=dev,
                         threads=_threads(n_workers, dask))
     spent_before = _journal_spent(folder) if resume else 0.0
-    search_s = clock.left() - plan.reserve_s
-    if search_s <= 1.0:
-        raise ValueError(f"no time left in the budget of {clock.budget_s:.0f}s to train")
+    search_s = max(0.1, clock.left() - plan.reserve_s)   # resumed with nothing left: finish
     executor, client = _executor(n_workers, dask)
     ctx.progress.scheduler = scheduler
     try:
@@ -283,3 +293,14 @@ def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler):
             f"best {card.backbone} (trial {best.trial_id}), validation accuracy "
             f"{card.metrics['val_accuracy']:.4f}, latency p50 {card.latency_ms['p50']:.2f} ms")
     return predictor
+
+
+class _CallableModule(types.ModuleType):
+    """``import autopreset.fit`` binds the attribute ``autopreset.fit`` to this module, which
+    would shadow the lazily exported function; calling the module calls :func:`fit`."""
+
+    def __call__(self, *args, **kwargs):
+        return fit(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,114 @@
+"""fit with real training on a tiny generated folder (test-sized backbones, 16 px, seconds of
+budget): end to end, a SIGKILL then --resume, two local workers, and a local Dask cluster.
+
+The budgets are wall-clock, so these tests take about their budgets whatever the machine load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import autopreset
+from autopreset.journal import read_journal
+
+pytestmark = pytest.mark.slow
+HERE = Path(__file__).parent
+
+
+def fit_kwargs(data, preset, out, **kw):
+    return dict(data=str(data), budget=kw.pop("budget", 30), prefer="accuracy", out=str(out),
+                preset=str(preset), resolution=16, progress=False, **kw)
+
+
+def check_run(run: Path, budget: float, took: float):
+    assert took <= max(1.02 * budget, budget + 10)
+    card = json.loads((run / "model" / "model.json").read_text())
+    assert card["backbone"] in ("test_resnet", "test_efficientnet")   # test_convnext cannot run at 16 px
+    assert card["latency_ms"]["p50"] > 0 and card["input_size"] == 16
+    assert card["data_fingerprint"] and card["versions"]["torch"]
+    assert (run / "leaderboard.csv").is_file() and (run / "preset.json").is_file()
+    from autopreset.portfolio import load_preset
+
+    assert load_preset(str(run / "preset.json")).portfolio      # fit --preset accepts the card
+    return card
+
+
+def test_fit_end_to_end_then_predict(tiny_data, tiny_preset_file, tmp_path):
+    t0 = time.time()
+    kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=35)
+    predictor = autopreset.fit(kw.pop("data"), **kw)
+    took = time.time() - t0
+    card = check_run(tmp_path / "run", 35, took)
+    assert predictor.model_dir == tmp_path / "run" / "model"
+    assert predictor.leaderboard and predictor.run_dir == tmp_path / "run"
+    loaded = autopreset.load(predictor.model_dir)
+    result = loaded.evaluate(tiny_data)
+    assert result["n_images"] == 72
+    assert result["accuracy"] > 0.5                   # three classes: chance is 1/3
+    assert card["metrics"]["val_accuracy"] > 0.34
+
+
+def test_plan_only_prints_the_plan_and_writes_nothing(tiny_data, tiny_preset_file, tmp_path, capsys):
+    kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=600)
+    assert autopreset.fit(kw.pop("data"), plan_only=True, **kw) is None
+    out = capsys.readouterr().out
+    assert "portfolio" in out and "R=" in out and "finish" in out
+    assert not (tmp_path / "run").exists()
+
+
+def test_sigkill_then_resume_redoes_no_finished_trial(tiny_data, tiny_preset_file, tmp_path):
+    run = tmp_path / "run"
+    kw = fit_kwargs(tiny_data, tiny_preset_file, run, budget=60)
+    env = dict(os.environ, PYTHONPATH=str(HERE))
+    proc = subprocess.Popen([sys.executable, str(HERE / "fit_runner.py"), json.dumps(kw)], env=env,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    journal = run / "journal.jsonl"
+    deadline = time.time() + 50
+    while time.time() < deadline:
+        events = read_journal(journal) if journal.exists() else []
+        if sum(e["event"] in ("paused", "completed") for e in events) >= 2:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = read_journal(journal)
+    finished = {e["trial_id"] for e in before if e["event"] in ("paused", "completed")}
+    assert finished, "no trial finished before the kill"
+    assert not (run / "model").exists()
+    predictor = autopreset.fit(kw.pop("data"), resume=True, **{k: v for k, v in kw.items()})
+    after = read_journal(journal)[len(before):]
+    assert not [e for e in after if e["event"] == "started" and e["trial_id"] in finished]
+    reported = [(e["trial_id"], e["result"]["resource"]) for e in before + after
+                if e["event"] == "reported"]
+    assert len(reported) == len(set(reported))       # no epoch recorded twice
+    assert predictor.model_dir.is_dir()
+    assert any(e["event"] == "run_started" and e.get("resumed") for e in after)
+
+
+def test_fit_with_two_local_workers(tiny_data, tiny_preset_file, tmp_path):
+    t0 = time.time()
+    kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=30, workers=2)
+    autopreset.fit(kw.pop("data"), **kw)
+    check_run(tmp_path / "run", 30, time.time() - t0)
+    events = read_journal(tmp_path / "run" / "journal.jsonl")
+    assert [e for e in events if e["event"] == "run_started"][0]["n_workers"] == 2
+
+
+def test_fit_on_a_local_dask_cluster(tiny_data, tiny_preset_file, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        t0 = time.time()
+        kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=30,
+                        dask=cluster.scheduler_address)
+        autopreset.fit(kw.pop("data"), **kw)
+        check_run(tmp_path / "run", 30, time.time() - t0)
+    events = read_journal(tmp_path / "run" / "journal.jsonl")
+    assert [e for e in events if e["event"] == "run_started"][0]["n_workers"] == 2
