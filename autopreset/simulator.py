@@ -110,17 +110,20 @@ class SyneTuneCurves(CurveBenchmark):
 class AugmentedBranin(CurveBenchmark):
     """BoTorch's AugmentedBranin: x1 in [-5, 10], x2 in [0, 15], fidelity s = r / max_resource;
     t1 = x2 - (5.1 / (4 pi^2) - 0.1 (1 - s)) x1^2 + 5 x1 / pi - 6; f = t1^2 + 10 (1 - 1/(8 pi)) cos x1 + 10.
-    Minimum 0.397887 at s = 1. Each unit of resource costs ``seconds_per_unit``."""
+    Minimum 0.397887 at s = 1. Each unit of resource costs ``seconds_per_unit``. The fidelity
+    runs from ``min_fidelity`` to 1: s = min_fidelity + (1 - min_fidelity) r / max_resource
+    (BoTorch's discrete-fidelity tutorial uses s in {0.5, 0.75, 1})."""
 
     optimum = 0.397887
 
-    def __init__(self, *, max_resource: int = 81, seconds_per_unit: float = 1.0):
+    def __init__(self, *, max_resource: int = 81, seconds_per_unit: float = 1.0, min_fidelity: float = 0.0):
         self.max_resource = max_resource
         self.seconds_per_unit = seconds_per_unit
+        self.min_fidelity = min_fidelity
         self.space = {"x1": Float(-5.0, 10.0), "x2": Float(0.0, 15.0)}
 
     def curve(self, config: dict) -> tuple[np.ndarray, np.ndarray]:
-        s = np.arange(1, self.max_resource + 1) / self.max_resource
+        s = self.min_fidelity + (1 - self.min_fidelity) * np.arange(1, self.max_resource + 1) / self.max_resource
         x1, x2 = config["x1"], config["x2"]
         t1 = x2 - (5.1 / (4 * math.pi ** 2) - 0.1 * (1 - s)) * x1 ** 2 + 5 / math.pi * x1 - 6
         f = t1 ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
@@ -129,7 +132,8 @@ class AugmentedBranin(CurveBenchmark):
 
 class AugmentedHartmann(CurveBenchmark):
     """BoTorch's AugmentedHartmann (6-d): the first coefficient alpha_1 becomes
-    alpha_1 - 0.1 (1 - s) with fidelity s = r / max_resource. Minimum -3.32237 at s = 1."""
+    alpha_1 - 0.1 (1 - s) with fidelity s = min_fidelity + (1 - min_fidelity) r / max_resource.
+    Minimum -3.32237 at s = 1."""
 
     optimum = -3.32237
     _ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
@@ -138,15 +142,16 @@ class AugmentedHartmann(CurveBenchmark):
     _P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
                           [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
 
-    def __init__(self, *, max_resource: int = 81, seconds_per_unit: float = 1.0):
+    def __init__(self, *, max_resource: int = 81, seconds_per_unit: float = 1.0, min_fidelity: float = 0.0):
         self.max_resource = max_resource
         self.seconds_per_unit = seconds_per_unit
+        self.min_fidelity = min_fidelity
         self.space = {f"x{i}": Float(0.0, 1.0) for i in range(1, 7)}
 
     def curve(self, config: dict) -> tuple[np.ndarray, np.ndarray]:
         x = np.array([config[f"x{i}"] for i in range(1, 7)])
         inner = np.exp(-np.sum(self._A * (x - self._P) ** 2, axis=1))   # (4,)
-        s = np.arange(1, self.max_resource + 1) / self.max_resource
+        s = self.min_fidelity + (1 - self.min_fidelity) * np.arange(1, self.max_resource + 1) / self.max_resource
         f = -(self._ALPHA[0] - 0.1 * (1 - s)) * inner[0] - float(self._ALPHA[1:] @ inner[1:])
         return f, np.full(self.max_resource, self.seconds_per_unit)
 
@@ -169,23 +174,25 @@ class LearningCurves(CurveBenchmark):
         if shape not in ("power", "overfit"):
             raise ValueError(f"shape must be 'power' or 'overfit'; got {shape!r}")
         self.shape, self.max_resource, self.noise, self.seed = shape, max_resource, noise, seed
-        self.space = {"lr": Float(1e-4, 1.0, log=True), "width": Ordinal([16, 32, 64, 128, 256]),
-                      "batch_size": Ordinal([32, 64, 128, 256]), "weight_decay": Float(1e-6, 1e-2, log=True)}
+        self.space = {"lr": Float(1e-5, 1.0, log=True), "width": Ordinal([16, 32, 64, 128, 256]),
+                      "batch_size": Ordinal([32, 64, 128, 256]), "weight_decay": Float(1e-6, 1e-2, log=True),
+                      "momentum": Float(0.8, 0.99)}
         self._optimum = None
 
     def _clean_curve(self, c: dict) -> tuple[np.ndarray, float]:
-        lr, w, b, wd = c["lr"], c["width"], c["batch_size"], c["weight_decay"]
+        lr, w, b, wd, mom = c["lr"], c["width"], c["batch_size"], c["weight_decay"], c["momentum"]
         t = np.arange(1, self.max_resource + 1, dtype=float)
-        lr_opt = 0.03 * math.sqrt(b / 64)
-        e_inf = (0.03 + 0.045 * math.log10(lr / lr_opt) ** 2 + 0.12 / math.sqrt(w / 16)
-                 + 0.01 * (math.log10(wd) + 3.5) ** 2)
-        tau = 1.5 * math.sqrt(w / 16) * math.sqrt(b / 64) / (lr / lr_opt) ** 0.4
+        lr_opt = 0.03 * math.sqrt(b / 64) * (1 - 0.9) / (1 - mom)   # effective step size lr / (1 - momentum)
+        gap = math.log10(lr / lr_opt)
+        e_inf = (0.03 + 0.06 * gap ** 2 + 0.08 / math.sqrt(w / 16)
+                 + 0.015 * (math.log10(wd) + 3.5) ** 2 + 0.5 * (mom - 0.9) ** 2)
+        tau = 1.5 * (w / 16) ** 0.25 * math.sqrt(b / 64) / min(10.0, (lr / lr_opt) ** 0.4)
         e = e_inf + (0.9 - e_inf) * (1 + t / tau) ** -1.0
         if self.shape == "overfit":
             strength = 0.2 * math.sqrt(w / 256) * max(0.0, -math.log10(wd) - 3.0) / 3.0
             onset = 8 * tau
             e = e + strength * np.clip((t - onset) / self.max_resource, 0, None)
-        if lr > 1.5 * lr_opt * 10:
+        if gap > 1.3:   # 20x too large a step: training diverges, error stays at chance
             e = np.full_like(t, 0.9)
         e = np.minimum(e, 0.9)
         seconds = 2.0 * (w / 16) ** 0.7 * (64 / b) ** 0.2
@@ -195,7 +202,7 @@ class LearningCurves(CurveBenchmark):
         e, sec = self._clean_curve(config)
         rng = _config_rng(config, self.seed)
         metrics = np.clip(e + rng.normal(0.0, self.noise, size=e.shape), 0.0, 1.0)
-        if config["lr"] > 0.6:
+        if config["lr"] > 0.5:
             metrics[min(2, len(metrics) - 1):] = np.nan   # the loss blew up
         seconds = sec * rng.uniform(0.95, 1.05, size=e.shape)
         return metrics, seconds
