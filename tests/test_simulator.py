@@ -31,7 +31,7 @@ def test_syne_tune_metric():
 def test_learning_curves_have_realistic_shapes_and_costs():
     power = LearningCurves(shape="power", max_resource=81, seed=0)
     over = LearningCurves(shape="overfit", max_resource=81, seed=0)
-    c = {"lr": 0.03, "width": 256, "batch_size": 64, "weight_decay": 1e-6}
+    c = {"lr": 0.03, "width": 256, "batch_size": 64, "weight_decay": 1e-6, "momentum": 0.9}
     p, sec = power.curve(c)
     o, _ = over.curve(c)
     assert p[-1] < p[10] < p[0]                      # learns
