@@ -133,18 +133,23 @@ class LocalExecutor(Executor):
             if w.job is not None:
                 self._replace(w, reason, respawn=False)
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = 0.3) -> None:
+        """Ask idle workers to exit; kill whatever has not exited after ``timeout_s``."""
+        import time
+
         for w in self._workers:
             try:
                 if w.proc.is_alive() and w.job is None:
                     w.conn.send(("exit",))
             except (OSError, ValueError):
                 pass
+        end = time.monotonic() + timeout_s
         for w in self._workers:
-            w.proc.join(timeout=2)
+            w.proc.join(timeout=max(0.0, end - time.monotonic()))
+        for w in self._workers:
             if w.proc.is_alive():
                 w.proc.kill()
-                w.proc.join(timeout=2)
+                w.proc.join(timeout=1)
             try:
                 w.conn.close()
             except OSError:

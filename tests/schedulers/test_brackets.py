@@ -94,3 +94,19 @@ def test_callable_cost_model_averages_over_the_space():
 
 def test_bracket_describe():
     assert Bracket(((3, 1), (1, 3))).describe() == "3@1  1@3"
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_planned_hyperband_run_finishes_its_brackets_within_the_budget(workers):
+    from autopreset.schedulers import Hyperband
+    from autopreset.simulator import SimulatedExecutor, SyneTuneCurves
+    from autopreset.tuner import Tuner
+
+    bench = SyneTuneCurves(max_resource=27, seconds_per_unit=2.5)
+    plan = plan_hyperband(900, 2.5, 27, n_workers=workers, overhead_s=1.0)
+    assert len(plan.brackets) >= 2
+    sched = Hyperband(space=bench.space, plan=plan, n_brackets=len(plan.brackets), random_state=0)
+    r = Tuner(bench, sched, executor=SimulatedExecutor(workers, overhead_s=1.0), budget_s=900).run()
+    assert not r.deadline_hit and r.spent_s <= plan.estimated_s + 1e-6
+    assert sum(t.carried is False for t in r.trials) == plan.n_configs
+    assert sum(t.status == "completed" for t in r.trials) == sum(b.rungs[-1][0] for b in plan.brackets)
