@@ -65,10 +65,14 @@ class EpochRunner:
         self.val_labels = torch.from_numpy(labels[va])
         nbytes = images[0].nbytes * (len(tr) + len(va))
         if nbytes <= self.task.in_memory_limit:
-            self.train_images = torch.from_numpy(np.ascontiguousarray(images[np.sort(tr)]))
+            # Small enough: hold uint8 images (on the GPU when training there) and gather
+            # batches by indexing, with no per-batch copies from disk or host.
+            train = torch.from_numpy(np.ascontiguousarray(images[np.sort(tr)]))
             order = np.argsort(np.argsort(tr))            # rows of images[sorted] for tr
-            self.train_images = self.train_images[torch.from_numpy(order)]
-            self.val_images = torch.from_numpy(np.ascontiguousarray(images[va]))
+            self.train_images = train[torch.from_numpy(order)].to(self.device)
+            self.val_images = torch.from_numpy(np.ascontiguousarray(images[va])).to(self.device)
+            self.train_labels = self.train_labels.to(self.device)
+            self.val_labels = self.val_labels.to(self.device)
             self.memmap = None
         else:
             self.train_images = self.val_images = None
@@ -79,7 +83,7 @@ class EpochRunner:
 
         if self.memmap is None:
             src = self.train_images if which == "train" else self.val_images
-            return src[torch.from_numpy(rows)]
+            return src[torch.from_numpy(rows).to(src.device)]
         idx = (self.tr if which == "train" else self.va)[rows]
         order = np.argsort(idx)
         out = torch.from_numpy(np.ascontiguousarray(self.memmap[idx[order]]))
@@ -102,7 +106,8 @@ class EpochRunner:
             t0 = time.perf_counter()
             rows = perm[b * self.batch_size:(b + 1) * self.batch_size]
             x = self._gather("train", rows).to(dev, non_blocking=True)
-            y = self.train_labels[torch.from_numpy(rows)].to(dev, non_blocking=True)
+            y = self.train_labels[torch.from_numpy(rows).to(self.train_labels.device)].to(
+                dev, non_blocking=True)
             if self.augment is not None:
                 x = self.augment(x, rng)
             x = normalize(x, self.mean, self.std)

@@ -17,6 +17,7 @@ resumed in a new process reports the same per-epoch metrics as one never paused.
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ from ._reporter import TrialFailedError
 __all__ = ["TrainingTask"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class TrainingTask:
     """Everything a worker needs to train a config; cheap to pickle (no images inside)."""
 
@@ -70,8 +71,17 @@ class TrainingTask:
         if self.threads:
             torch.set_num_threads(int(self.threads))
         device = _resolve_device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
         try:
-            self._train(cfg, config, reporter, device)
+            # The trial seeds and restores torch's global RNG (model init, dropout); fork it
+            # so an in-process caller's own random stream is left as it was.
+            py_state, np_state = random.getstate(), np.random.get_state()
+            try:
+                with torch.random.fork_rng(devices=devices):
+                    self._train(cfg, config, reporter, device)
+            finally:
+                random.setstate(py_state)
+                np.random.set_state(np_state)
         except TrialFailedError:
             raise
         except RuntimeError as err:  # torch.OutOfMemoryError is a RuntimeError

@@ -60,7 +60,9 @@ def test_paused_trial_resumed_in_a_new_process_matches(folder, task_and_data, un
 def test_target_resource_stops_and_promotion_continues(task_and_data, uninterrupted, tmp_path):
     _, task = task_and_data
     first = RecordingReporter(checkpoint_dir=tmp_path, max_resource=3, target_resource=2, seed=11)
+    caller_state = torch.get_rng_state()
     task(dict(CONFIG), first)
+    assert torch.equal(torch.get_rng_state(), caller_state)     # the caller's RNG is untouched
     assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 2
     promoted = RecordingReporter(checkpoint_dir=tmp_path, max_resource=3, seed=11)
     task(dict(CONFIG), promoted)
