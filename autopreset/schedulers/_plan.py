@@ -41,8 +41,7 @@ class HyperbandPlan:
         return sum(b.n_configs for b in self.brackets)
 
     def bracket_seconds(self, bracket: Bracket) -> float:
-        return (bracket.wall_units(self.n_workers) * self.seconds_per_unit
-                + math.ceil(bracket.n_configs / self.n_workers) * self.overhead_s)
+        return _bracket_seconds(bracket, self.n_workers, self.seconds_per_unit, self.overhead_s)
 
     def describe(self) -> str:
         lines = [f"Hyperband plan: budget {self.budget_s:.0f}s, {self.n_workers} worker(s), "
@@ -60,6 +59,13 @@ class HyperbandPlan:
                 "eta": self.eta, "n_workers": self.n_workers, "seconds_per_unit": self.seconds_per_unit,
                 "overhead_s": self.overhead_s, "estimated_s": self.estimated_s, "repeat": self.repeat,
                 "brackets": [[list(r) for r in b.rungs] for b in self.brackets], "notes": list(self.notes)}
+
+
+def _bracket_seconds(bracket: Bracket, n_workers: int, cost: float, overhead_s: float) -> float:
+    """Wall-clock of a synchronous bracket: each rung takes ceil(n / workers) rounds of its
+    resource increment, and every job (new or resumed) pays the start-up overhead."""
+    jobs = sum(math.ceil(n / n_workers) for n, _ in bracket.rungs)
+    return bracket.wall_units(n_workers) * cost + jobs * overhead_s
 
 
 def _mean_cost(cost_model, space, random_state) -> float:
@@ -100,7 +106,7 @@ def plan_hyperband(budget_s: float, cost_model, max_resource: int, *, eta: int =
 
     ``cost_model``: seconds per resource unit, as one number, per-config numbers, or a callable
     config -> seconds (averaged over 64 configs sampled from ``space``). ``overhead_s``: fixed
-    seconds per trial start (model build, data loading). When even one config trained to
+    seconds per job start, new or resumed (model build, checkpoint and data loading). When even one config trained to
     max_resource does not fit, max_resource is lowered (noted in the plan).
     """
     if not (isinstance(budget_s, (int, float)) and math.isfinite(budget_s) and budget_s > 0):
@@ -122,7 +128,7 @@ def plan_hyperband(budget_s: float, cost_model, max_resource: int, *, eta: int =
         min_resource = min(min_resource, max_resource)
 
     def seconds(b: Bracket) -> float:
-        return b.wall_units(n_workers) * cost + math.ceil(b.n_configs / n_workers) * overhead_s
+        return _bracket_seconds(b, n_workers, cost, overhead_s)
 
     kinds = hyperband_brackets(max_resource, eta, min(min_resource, max_resource))
     chosen: list[Bracket] = []
