@@ -33,7 +33,10 @@ def _check_json_values(kind: str, values: Any) -> tuple:
 
 
 def _value_key(v: Any) -> tuple:
-    """A key that tells True from 1 and 1 from 1.0 (JSON keeps them apart too)."""
+    """A key that tells True from 1 and 1 from 1.0 (JSON keeps them apart too); numpy scalars
+    count as the Python values they hold."""
+    if isinstance(v, np.generic):
+        v = v.item()
     return (type(v).__name__, v)
 
 

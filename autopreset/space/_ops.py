@@ -147,4 +147,5 @@ def grid_size(space: dict, k: int = 5) -> int:
 
 def config_key(config: dict) -> str:
     """A canonical, hashable identity of a config (JSON with sorted keys; 1 and 1.0 kept apart)."""
-    return json.dumps([[k, type(v).__name__, v] for k, v in sorted(config.items())], default=str)
+    items = [(k, v.item() if isinstance(v, np.generic) else v) for k, v in sorted(config.items())]
+    return json.dumps([[k, type(v).__name__, v] for k, v in items], default=str)

@@ -136,3 +136,11 @@ def test_true_and_one_are_different_choices():
     dom = Categorical([1, True])
     assert dom.width == 2
     assert not Ordinal([1, 2]).contains(True)
+
+
+def test_numpy_scalars_are_their_python_values():
+    from autopreset.space import config_key
+    space = {"bs": Ordinal([16, 32]), "c": Categorical(["a", "b"]), "n": Int(1, 3)}
+    validate(space, {"bs": np.int64(32), "c": np.str_("b"), "n": np.int64(2)})
+    assert config_key({"bs": np.int64(32), "x": np.float64(0.5)}) == config_key({"bs": 32, "x": 0.5})
+    assert config_key({"bs": 1}) != config_key({"bs": 1.0}) != config_key({"bs": True})
