@@ -123,3 +123,16 @@ def test_schedule_warms_up_then_decays_to_the_floor():
     assert f[0] == pytest.approx(0.2) and f[4] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(f[5:], f[6:]))
     assert lr_factor(total, total, warm) == pytest.approx(0.01)
+
+
+def test_memory_mapped_batches_train_exactly_like_in_memory_ones(task_and_data, tmp_path):
+    import dataclasses
+
+    _, task = task_and_data
+    config = dict(CONFIG, augment="crop")
+    runs = []
+    for limit in (task.in_memory_limit, 0):            # 0: gather every batch from the memmap
+        reporter = RecordingReporter(checkpoint_dir=tmp_path / str(limit), max_resource=1, seed=5)
+        dataclasses.replace(task, in_memory_limit=limit)(config, reporter)
+        runs.append(_curve(reporter.results))
+    assert runs[0] == runs[1]
