@@ -134,7 +134,9 @@ def _markdown(doc: dict) -> str:
              f"{doc['date']}; {doc['machine']['cpu']}, {doc['machine']['cores']} cores, "
              f"{doc['machine']['threads']} thread(s); torch {doc['versions']['torch']}, "
              f"timm {doc['versions']['timm']}. Train {s['n_train']}, validation {s['n_val']}, "
-             f"test {s['n_test']}; seed {s['seed']}. The machine was shared: seconds are indicative.",
+             f"test {s['n_test']}; seed {s['seed']}. The trainer's defaults apply (augment crop_flip "
+             "with crop scale 0.25; warm-up then cosine over the epochs). The machine was shared "
+             "with other jobs: seconds are indicative only.",
              "", "Rebuild: `.venv/bin/python benchmarks/portfolio_mnist.py "
              f"--epochs {s['epochs']} --threads {doc['machine']['threads']}`", "",
              "| backbone | optimizer | lr | batch | wd | ls | val acc per epoch | test acc | s/epoch (median) | in presets |",
