@@ -19,6 +19,7 @@ Unreadable files raise :class:`BadImageError` with a one-line reason.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 
 import numpy as np
@@ -41,10 +42,12 @@ class BadImageError(ValueError):
 def decode_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Fully decode ``path`` into an 8-bit RGB image, or raise :class:`BadImageError`."""
     try:
-        size = os.path.getsize(path)
+        st = os.stat(path)
     except OSError as err:
         raise BadImageError(_os_reason(err)) from None
-    if size == 0:
+    if not stat.S_ISREG(st.st_mode):   # a FIFO or device would block or never end
+        raise BadImageError("not a regular file")
+    if st.st_size == 0:
         raise BadImageError("empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
@@ -68,13 +71,24 @@ def decode_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Im
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         if isinstance(err, OSError) and err.errno is not None:
             raise BadImageError(_os_reason(err)) from None
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise BadImageError(f"truncated or corrupt image: {reason}") from None
+        raise BadImageError(f"truncated or corrupt image: {_first_line(err)}") from None
+    except MemoryError:
+        raise BadImageError("image too large to decode: out of memory") from None
+    except Exception as err:  # noqa: BLE001 - a decoder bug on one file must not end a scan
+        raise BadImageError(f"corrupt image ({type(err).__name__}: {_first_line(err)})") from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0][:200] if text else type(err).__name__
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
     """Normalize a loaded image to 8-bit RGB (see the module docstring for the rules)."""
-    im = ImageOps.exif_transpose(im)
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block keeps the stored orientation
+        pass
     mode = im.mode
     if mode == "RGB":
         return im.copy() if im.readonly else im

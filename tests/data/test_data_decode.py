@@ -71,3 +71,11 @@ def test_animated_gif_uses_its_first_frame(tmp_path):
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
     out = np.asarray(decode_image(tmp_path / "anim.gif"))
     assert out[0, 0, 0] > 200 and out[0, 0, 2] < 60
+
+
+def test_a_malformed_exif_block_keeps_the_image(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 99                              # not a valid orientation
+    Image.new("RGB", (8, 4), (10, 20, 30)).save(tmp_path / "e.jpg", exif=exif, quality=100)
+    out = decode_image(tmp_path / "e.jpg")
+    assert out.size == (8, 4) and out.mode == "RGB"

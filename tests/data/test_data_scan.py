@@ -51,6 +51,7 @@ def test_each_bad_file_is_skipped_with_its_reason(tmp_path):
     os.symlink("selfloop.png", root / "a" / "selfloop.png")
     os.symlink(root / "a" / "missing.png", root / "b" / "dangling.png")
     os.symlink(root, root / "a" / "loop")            # directory loop back to the root
+    os.mkfifo(root / "b" / "pipe.jpg")                 # opening it would block forever
     ds = scan(root, n_jobs=2)
     reasons = {os.path.basename(s.path): s.reason for s in ds.skipped}
     assert reasons["empty.jpg"] == "empty file (0 bytes)"
@@ -61,6 +62,7 @@ def test_each_bad_file_is_skipped_with_its_reason(tmp_path):
     assert reasons["selfloop.png"] == "symlink loop"
     assert "not found" in reasons["dangling.png"]
     assert "symlink loop" in reasons["loop"]
+    assert reasons["pipe.jpg"] == "not a regular file"
     assert len(ds) == 6 and ds.class_counts() == {"a": 3, "b": 3}
     assert all(p.endswith(".png") for p in ds.paths)
 
