@@ -140,8 +140,11 @@ def _check_file(path: str, max_pixels: int) -> tuple[str | None, str | None]:
     """(content sha256, None) for a good image, (None, reason) for a bad one."""
     try:
         decode_image(path, max_pixels=max_pixels)
+        digest = hashlib.sha256()
         with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest(), None
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest(), None
     except BadImageError as err:
         return None, str(err)
     except OSError as err:
