@@ -33,7 +33,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from autopreset.executors import Executor, InlineExecutor, Job, LocalExecutor
 from autopreset.journal import Journal, _clean, read_journal

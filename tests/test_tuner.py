@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autopreset.executors import InlineExecutor, LocalExecutor
+from autopreset.executors import LocalExecutor
 from autopreset.schedulers import ASHA, FIFO, Hyperband, SuccessiveHalving
 from autopreset.simulator import SimulatedExecutor, SyneTuneCurves, TabularBenchmark
 from autopreset.space import Float

@@ -73,6 +73,13 @@ class LocalExecutor(Executor):
         self._workers: list[_Worker] = []
 
     def start(self, objective, *, on_report, on_done) -> None:
+        import pickle
+
+        try:
+            pickle.dumps(objective)
+        except Exception as exc:
+            raise ValueError(f"objective {objective!r} cannot be sent to worker processes ({exc}); "
+                             "use a module-level function or class instance") from None
         super().start(objective, on_report=on_report, on_done=on_done)
         self._workers = [_Worker(self._ctx, objective) for _ in range(self.n_workers)]
 

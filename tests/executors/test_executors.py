@@ -46,3 +46,9 @@ def test_dask_local_cluster_gives_the_same_results_as_local_processes(tmp_path):
     assert dask.best.config == local.best.config and dask.best.resource == 9
     # promotions resumed from the checkpoint written by another task: units 4..9 only
     assert [x["resource"] for x in dask.best.results] == list(range(1, 10))
+
+
+def test_unpicklable_objective_is_a_clear_error():
+    space = {"x": Float(0.0, 1.0)}
+    with pytest.raises(ValueError, match="module-level"):
+        Tuner(lambda c, r: None, FIFO(space=space, max_resource=2, max_trials=1), executor=LocalExecutor(1)).run()
