@@ -17,17 +17,31 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint",
-           "write_json_atomic", "save_tensors_atomic", "FORMAT"]
+           "write_json_atomic", "save_tensors_atomic", "jsonable", "FORMAT"]
 
 FORMAT = "autopreset.checkpoint/1"
 META = "checkpoint.json"
+
+
+def json_default(value):
+    """JSON for numpy scalars and arrays (searchers may propose numpy values)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in a checkpoint: {value!r}")
+
+
+def jsonable(obj):
+    """``obj`` as it reads back from JSON (tuples become lists, numpy scalars plain)."""
+    return json.loads(json.dumps(obj, default=json_default))
 
 
 def write_json_atomic(path: Path, obj) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, ensure_ascii=False)
+            json.dump(obj, fh, ensure_ascii=False, default=json_default)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

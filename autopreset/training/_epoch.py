@@ -14,7 +14,7 @@ import numpy as np
 
 from ..backbones import create_backbone
 from ..data import IMAGENET_MEAN, IMAGENET_STD, Augment, normalize
-from ._checkpoint import read_checkpoint, restore_training, save_checkpoint
+from ._checkpoint import jsonable, read_checkpoint, restore_training, save_checkpoint
 from ._reporter import TrialFailedError
 from ._schedule import lr_factor, warmup_steps_for
 
@@ -193,7 +193,7 @@ class EpochRunner:
         if found is None:
             return 0
         meta, tensors = found
-        if meta["backbone"] != self.cfg["backbone"] or meta.get("config") != config:
+        if meta["backbone"] != self.cfg["backbone"] or meta.get("config") != jsonable(config):
             raise ValueError(f"checkpoint in {str(directory)!r} is for config "
                              f"{meta.get('config')!r}, not {config!r}")
         restore_training(meta, tensors, self.model, self.optimizer)

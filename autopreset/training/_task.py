@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -97,7 +98,7 @@ class TrainingTask:
     def _train(self, cfg: dict, raw_config: dict, reporter, device) -> None:
         runner = EpochRunner(task=self, cfg=cfg, device=device, seed=int(reporter.seed),
                              max_resource=int(reporter.max_resource))
-        start = runner.restore(reporter.checkpoint_dir, raw_config)
+        start = runner.restore(Path(reporter.checkpoint_dir), raw_config)
         target = min(int(reporter.target_resource), int(reporter.max_resource))
         for epoch in range(start, target):
             t0 = time.perf_counter()
@@ -110,8 +111,9 @@ class TrainingTask:
                                     **{k: v for k, v in result.items() if k != "metric"})
             if not go_on:
                 break
-        if runner.epoch > start or not (reporter.checkpoint_dir / "checkpoint.json").exists():
-            runner.save(reporter.checkpoint_dir, raw_config)
+        folder = Path(reporter.checkpoint_dir)
+        if runner.epoch > start or not (folder / "checkpoint.json").exists():
+            runner.save(folder, raw_config)
 
 
 def _resolve_device(device: str):

@@ -65,7 +65,8 @@ def test_target_resource_stops_and_promotion_continues(task_and_data, uninterrup
     assert torch.equal(torch.get_rng_state(), caller_state)     # the caller's RNG is untouched
     assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 2
     promoted = RecordingReporter(checkpoint_dir=tmp_path, max_resource=3, seed=11)
-    task(dict(CONFIG), promoted)
+    as_numpy = dict(CONFIG, lr=np.float64(CONFIG["lr"]), batch_size=np.int64(16))
+    task(as_numpy, promoted)                  # a searcher's numpy values resume the same trial
     assert _curve(first.results + promoted.results) == _curve(uninterrupted.results)
     with pytest.raises(ValueError, match="checkpoint .* is for config"):
         task(dict(CONFIG, lr=0.1), RecordingReporter(checkpoint_dir=tmp_path, max_resource=3))
