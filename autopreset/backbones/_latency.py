@@ -79,7 +79,7 @@ def profile_latency(names, input_size: int, *, device: str = "cpu", threads: int
         torch.set_num_threads(int(threads))
     threads = torch.get_num_threads()
     path = default_cache_dir(cache_dir) / "latency" / f"{machine_key(device)}.json"
-    stored = json.loads(path.read_text()) if path.is_file() else {}
+    stored = _read(path)
     out, changed = {}, False
     for name in names:
         key = f"{name}|{input_size}|{device}|{threads}"
@@ -89,10 +89,18 @@ def profile_latency(names, input_size: int, *, device: str = "cpu", threads: int
         out[name] = _measure(name, int(input_size), device, threads, batch_size, max_seconds)
         stored[key] = asdict(out[name])
         changed = True
-    if changed:
+    if changed:   # merge with what another process may have written meanwhile
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(path, stored)
+        fresh = {f"{r.name}|{r.input_size}|{device}|{threads}": asdict(r) for r in out.values()}
+        write_json_atomic(path, {**_read(path), **fresh})
     return out
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}                      # a damaged cache is measured afresh
 
 
 def _measure(name, input_size, device, threads, batch_size, max_seconds) -> LatencyResult:

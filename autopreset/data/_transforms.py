@@ -101,6 +101,11 @@ class Augment:
 
         n = batch.shape[0]
         x = batch.permute(0, 3, 1, 2).float()
+        if self.scale == (1.0, 1.0) and self.ratio[0] == self.ratio[1] == 1.0:
+            if not self.flip:
+                return x
+            mirror = torch.from_numpy(rng.random(n) < 0.5).to(x.device).view(n, 1, 1, 1)
+            return torch.where(mirror, x.flip(-1), x)         # exact pixels, no resampling
         area = rng.uniform(self.scale[0], self.scale[1], n)
         log_r = rng.uniform(math.log(self.ratio[0]), math.log(self.ratio[1]), n)
         aspect = np.exp(log_r)
