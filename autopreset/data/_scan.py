@@ -35,7 +35,7 @@ class SkippedFile:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """A validated image-classification dataset.
 
@@ -98,7 +98,7 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
     Raises ValueError (one line, naming the folder or class) for a missing or empty folder,
     fewer than 2 classes, or a class with fewer than ``min_per_class`` usable images.
     """
-    root = Path(path)
+    root = Path(os.path.abspath(path))
     if not root.exists():
         raise ValueError(f"data path does not exist: {str(root)!r}")
     if root.is_file():

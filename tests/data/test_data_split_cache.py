@@ -99,3 +99,20 @@ def test_augment_identity_flip_and_seeded_crops():
     assert torch.equal(a, b) and a.shape == ref.shape and not torch.allclose(a, ref)
     with pytest.raises(ValueError, match="scale"):
         Augment(scale=(0.0, 1.0))
+
+
+def test_preprocess_accepts_arrays_of_any_channel_count_and_rejects_other_dtypes():
+    grey = np.full((5, 7), 128, np.uint8)
+    rgba = np.zeros((5, 7, 4), np.uint8)
+    x = preprocess([grey, grey[..., None], rgba], 4, (0.5,) * 3, (0.5,) * 3)
+    assert x.shape == (3, 3, 4, 4)
+    torch.testing.assert_close(x[0], x[1])
+    torch.testing.assert_close(x[2], torch.ones_like(x[2]))   # transparent -> white -> +1
+    with pytest.raises(ValueError, match="uint8"):
+        preprocess([grey.astype(np.float32)], 4)
+
+
+def test_relative_paths_are_made_absolute(photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ds = scan("d", n_jobs=1)
+    assert all(os.path.isabs(p) for p in ds.paths) and ds.fingerprint == photos.fingerprint
