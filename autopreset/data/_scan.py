@@ -248,10 +248,16 @@ def _walk(top: str, visited: set, skipped: list[SkippedFile], is_class_root: boo
 
 def _from_csv(path: Path) -> tuple[list[tuple[str, str]], list[SkippedFile]]:
     base = path.parent
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ValueError(f"{str(path)!r} is not a UTF-8 CSV of path,label rows "
+                         f"(expected a class folder or a CSV): {type(err).__name__}") from None
     if rows and [c.strip().lower() for c in rows[0][:2]] == ["path", "label"]:
         rows = rows[1:]
+    if not rows:
+        raise ValueError(f"{str(path)!r} has no path,label rows")
     candidates = []
     for i, row in enumerate(rows, start=1):
         if len(row) < 2 or not row[1].strip():

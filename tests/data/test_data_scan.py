@@ -146,3 +146,15 @@ def test_fingerprint_follows_content_and_labels_not_location(tmp_path):
     moved = scan(tmp_path / "three", n_jobs=1)
     assert moved.fingerprint != first.fingerprint        # a relabelled image is new data
     assert moved.cache_key != first.cache_key
+
+
+def test_bad_csv_files_are_one_line_errors(tmp_path):
+    _png(tmp_path / "photo.png")
+    with pytest.raises(ValueError, match="photo.png' is not a UTF-8 CSV"):
+        scan(tmp_path / "photo.png", n_jobs=1)
+    (tmp_path / "empty.csv").write_text("path,label\n")
+    with pytest.raises(ValueError, match="has no path,label rows"):
+        scan(tmp_path / "empty.csv", n_jobs=1)
+    (tmp_path / "short.csv").write_text("a.png\n")
+    with pytest.raises(ValueError, match="row 1: expected 'path,label'"):
+        scan(tmp_path / "short.csv", n_jobs=1)
