@@ -99,3 +99,13 @@ def test_latency_profile_is_measured_once_per_machine_and_size(tmp_path):
     assert len(files) == 1 and "test_efficientnet|16|cpu|" in files[0].read_text()
     with pytest.raises(ValueError, match="input_size"):
         profile_latency(["test_efficientnet"], 3, cache_dir=tmp_path)
+
+
+def test_catalog_numbers_are_what_measure_backbone_measures_here():
+    from autopreset.backbones import measure_backbone
+
+    params, gmacs = measure_backbone("test_efficientnet", 224)
+    spec = get_spec("test_efficientnet")
+    assert params == pytest.approx(spec.params_m, rel=1e-3)
+    assert gmacs == pytest.approx(spec.gmacs_224, rel=1e-3)
+    assert spec.gmacs_at(112) == pytest.approx(spec.gmacs_224 / 4)
