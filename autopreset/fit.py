@@ -24,7 +24,7 @@ from pathlib import Path
 __all__ = ["fit"]
 
 PREFERENCES = ("latency", "balanced", "accuracy")
-SPAWN_S = 5.0          # starting worker processes (interpreter, torch, timm imports)
+SPAWN_S = 2.0          # workers still starting (they spawn while fit measures, see _executor)
 
 
 def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float | None = None,
@@ -104,11 +104,8 @@ def _journal_spent(folder: Path) -> float:
 
 def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan_only, workers,
          dask, device, latency_device, resolution):
-    from autopreset._pipeline._cost import CostModel
     from autopreset._pipeline._data import prepare_data
-    from autopreset._pipeline._plan import FitPlan
-    from autopreset._pipeline._preference import Preference
-    from autopreset._pipeline._runfolder import RUN_FILE, write_json
+    from autopreset._pipeline._executor import make_executor
     from autopreset.portfolio import Preset
 
     clock = ctx.clock
@@ -119,11 +116,47 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
                          "(its content fingerprint differs)")
     ctx.say(f"data: {prepared.describe()} ({clock.elapsed():.1f}s)")
     dev = _device(device)
+    n_workers = _n_workers(workers, dask) if not state else state["plan"]["n_workers"]
+    threads = _threads(n_workers, dask)
+    if threads is not None:          # measure speeds as the workers will train
+        import torch
+
+        torch.set_num_threads(threads)
+    objective = _objective(prepared, dev, threads)
+    executor, client = (None, None) if plan_only else make_executor(n_workers, dask, objective)
+    try:                                                 # (local workers start meanwhile)
+        return _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, executor,
+                            dev, n_workers, dask, prefer=prefer, max_latency_ms=max_latency_ms,
+                            seed=seed, plan_only=plan_only, latency_device=latency_device)
+    finally:
+        if executor is not None:
+            executor.close()
+        if client is not None:
+            client.close()
+
+
+def _objective(prepared, dev, threads):
+    from autopreset._pipeline._objective import BudgetedObjective
+    from autopreset.training import TrainingTask
+
+    return BudgetedObjective(TrainingTask(
+        cache=prepared.cache, labels=prepared.dataset.labels, train_idx=prepared.train_idx,
+        val_idx=prepared.val_idx, classes=tuple(prepared.dataset.classes), device=dev,
+        threads=threads))
+
+
+def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, executor, dev,
+                 n_workers, dask, *, prefer, max_latency_ms, seed, plan_only, latency_device):
+    from autopreset._pipeline._cost import CostModel
+    from autopreset._pipeline._plan import FitPlan
+    from autopreset._pipeline._preference import Preference
+    from autopreset._pipeline._runfolder import RUN_FILE, write_json
+
+    clock = ctx.clock
     if state:
         pref = Preference(**state["preference"])
         cost = CostModel.from_json(state["cost"])
         plan = FitPlan.from_json(state["plan"])
-        n_workers = plan.n_workers
     else:
         pref = _measure_preference(ctx, preset_obj, prepared, prefer, max_latency_ms, latency_device,
                                    seconds=min(10.0, 0.04 * clock.budget_s))
@@ -132,11 +165,10 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
         if not allowed:
             raise ValueError(f"no config of preset {preset_obj.name!r} uses an allowed backbone "
                              f"({', '.join(pref.allowed)})")
-        n_workers = _n_workers(workers, dask)
         from autopreset._pipeline._cost import measure_cost_model
 
         cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in allowed), prepared,
-                                  device=dev, threads=_threads(n_workers, dask))
+                                  device=dev, threads=objective.task.threads)
         plan = _make_plan(clock, cost, allowed, n_workers, preset_obj)
     if plan_only:
         print(plan.describe())
@@ -150,9 +182,10 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
             "resolution": prepared.resolution, "device": dev, "latency_device": latency_device,
             "setup_s": clock.elapsed(), "preset": preset_obj.to_json(),
             "preference": pref.to_json(), "cost": cost.to_json(), "plan": plan.to_json()})
-    result, scheduler = _search(ctx, folder, prepared, plan, pref, preset_obj, dev, n_workers,
-                                dask, seed, resume=state is not None)
-    return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler)
+    result, scheduler = _search(ctx, folder, plan, pref, preset_obj, objective, executor, seed,
+                                resume=state is not None)
+    refit = _refit(ctx, folder, prepared, plan, preset_obj, result.best, dev, n_workers, dask, seed)
+    return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler, refit)
 
 
 def _load_preset(preset):
@@ -182,9 +215,18 @@ def _n_workers(workers: int, dask: str | None) -> int:
 
 
 def _threads(n_workers: int, dask) -> int | None:
-    if dask is not None or n_workers == 1:
+    """Torch threads per local worker: the cores other processes leave free (1-minute load
+    average), shared among the workers. Oversubscribed torch threads spin against each other,
+    and an epoch can take 10x longer than on one thread; None (torch's default) on Dask."""
+    if dask is not None:
         return None
-    return max(1, (os.cpu_count() or 1) // n_workers)
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        busy = 0.0
+    free = max(1, min(cores, cores - int(busy + 0.5)))
+    return max(1, free // n_workers)
 
 
 def _measure_preference(ctx, preset, prepared, prefer, max_latency_ms, latency_device, seconds):
@@ -222,46 +264,63 @@ def _make_plan(clock, cost, allowed, n_workers, preset):
                      n_workers=n_workers, eta=hb.eta, max_resource_cap=hb.max_resource)
 
 
-def _executor(n_workers: int, dask: str | None):
-    from autopreset.executors import DaskExecutor, LocalExecutor
-
-    if dask is None:
-        return LocalExecutor(n_workers), None
-    from distributed import Client
-
-    client = Client(dask, timeout=10)
-    return DaskExecutor(client), client
-
-
-def _search(ctx, folder, prepared, plan, pref, preset, dev, n_workers, dask, seed, *, resume):
-    from autopreset._pipeline._objective import BudgetedObjective
+def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resume):
     from autopreset._pipeline._strategy import PortfolioHyperband
-    from autopreset.training import TrainingTask
     from autopreset.tuner import Tuner
 
     clock = ctx.clock
     scheduler = PortfolioHyperband(space=preset.space, plan=plan, allowed=set(pref.allowed),
                                    mode="max", random_state=seed)
-    task = TrainingTask(cache=prepared.cache, labels=prepared.dataset.labels,
-                        train_idx=prepared.train_idx, val_idx=prepared.val_idx,
-                        classes=tuple(prepared.dataset.classes), device=dev,
-                        threads=_threads(n_workers, dask))
     spent_before = _journal_spent(folder) if resume else 0.0
-    search_s = max(0.1, clock.left() - plan.reserve_s)   # resumed with nothing left: finish
-    executor, client = _executor(n_workers, dask)
+    search_s = max(0.1, clock.left() - plan.reserve_s - plan.refit_s)   # none left: finish
     ctx.progress.scheduler = scheduler
+    tuner = Tuner(objective, scheduler, executor=executor, budget_s=spent_before + search_s,
+                  run_dir=folder, resume=resume, seed=seed, on_event=ctx.progress.on_event)
+    return tuner.run(), scheduler
+
+
+def _refit(ctx, folder, prepared, plan, preset, best, dev, n_workers, dask, seed):
+    """Train the best config on train+validation for max_resource epochs when the plan kept
+    time for it; the checkpoint folder, or None (not planned, no time, or cut short)."""
+    import numpy as np
+
+    from autopreset._pipeline._objective import BudgetedObjective
+    from autopreset._pipeline._strategy import ListSearcher
+    from autopreset.schedulers import FIFO
+    from autopreset.training import TrainingTask
+    from autopreset._pipeline._executor import make_executor
+    from autopreset.tuner import JOURNAL_NAME, Tuner
+
+    if plan.refit_s <= 0 or best is None:
+        return None
+    left = ctx.clock.left() - plan.reserve_s
+    if left < 0.8 * plan.refit_s:      # the plan's estimate has 10% slack; trials stop in time
+        ctx.say(f"refit skipped: {left:.0f}s left, it needs ~{plan.refit_s / 1.1:.0f}s")
+        return None
+    ctx.say(f"refit of trial {best.trial_id}'s config on train+validation, "
+            f"{plan.max_resource} epochs")
+    everything = np.sort(np.concatenate([prepared.train_idx, prepared.val_idx]))
+    task = TrainingTask(cache=prepared.cache, labels=prepared.dataset.labels, train_idx=everything,
+                        val_idx=prepared.val_idx, classes=tuple(prepared.dataset.classes),
+                        device=dev, threads=_threads(1, dask))
+    scheduler = FIFO(searcher=ListSearcher(preset.space, [best.config]), mode="max",
+                     max_resource=plan.max_resource, max_trials=1)
+    run_dir = folder / "refit"
+    executor, client = make_executor(1, dask)
     try:
-        tuner = Tuner(BudgetedObjective(task), scheduler, executor=executor,
-                      budget_s=spent_before + search_s, run_dir=folder, resume=resume, seed=seed,
-                      on_event=ctx.progress.on_event)
-        result = tuner.run()
+        result = Tuner(BudgetedObjective(task), scheduler, executor=executor, budget_s=left,
+                       run_dir=run_dir, resume=(run_dir / JOURNAL_NAME).exists(), seed=seed).run()
     finally:
         if client is not None:
             client.close()
-    return result, scheduler
+    trial = result.trials[0] if result.trials else None
+    if trial is None or trial.resource < plan.max_resource:
+        ctx.say("refit cut short by the budget: the search's best checkpoint is kept")
+        return None
+    return Path(trial.checkpoint_dir)
 
 
-def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler):
+def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=None):
     from autopreset._pipeline._finish import save_model, trial_records, write_outputs
 
     clock = ctx.clock
@@ -274,9 +333,16 @@ def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler):
     latency = {"p50": pref.latency_ms[backbone], "device": pref.device,
                "batch_size": 1, "input_size": prepared.resolution, "bound_ms": pref.bound_ms,
                "prefer": pref.prefer}
-    predictor = save_model(Path(best.checkpoint_dir), folder / "model", prepared=prepared,
-                           latency_ms=latency,
-                           extra_metrics={"trial_id": best.trial_id, "trials": len(result.trials)})
+    extra = {"trial_id": best.trial_id, "trials": len(result.trials), "refit": refit is not None}
+    if refit is None:
+        predictor = save_model(Path(best.checkpoint_dir), folder / "model", prepared=prepared,
+                               latency_ms=latency, extra_metrics=extra)
+    else:      # trained on the validation images too: the search's validation score stands
+        extra["val_accuracy_search"] = max(r["metric"] for r in best.results)
+        predictor = save_model(refit, folder / "model", prepared=prepared, latency_ms=latency,
+                               extra_metrics=extra, which="last")
+        predictor.card.metrics["val_accuracy"] = extra["val_accuracy_search"]
+        predictor.save(folder / "model")
     records = trial_records(result.trials, pref.latency_ms, set(scheduler._portfolio_trials))
     ds = prepared.dataset
     notes = write_outputs(folder, records, chosen=best.trial_id, summary=plan.describe(),

@@ -12,12 +12,13 @@ __all__ = ["save_model", "write_outputs", "trial_records"]
 
 
 def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_ms: dict,
-               extra_metrics: dict | None = None):
-    """Load the best epoch of a trial and save it as ``model_dir``; returns the Predictor."""
+               extra_metrics: dict | None = None, which: str = "best"):
+    """Load the best (or last) epoch of a trial and save it as ``model_dir``; returns the
+    Predictor."""
     from autopreset.model import ModelCard, Predictor, library_versions
     from autopreset.training import load_model_from_checkpoint
 
-    module, meta = load_model_from_checkpoint(checkpoint_dir, which="best")
+    module, meta = load_model_from_checkpoint(checkpoint_dir, which=which)
     metrics = {"val_accuracy": meta["metric"], "epoch": meta["epoch"],
                "n_train": prepared.n_train, "n_val": prepared.n_val}
     metrics.update(extra_metrics or {})

@@ -45,6 +45,7 @@ class FitPlan:
     hyperband_s: float
     epoch_s: dict[str, float] = field(default_factory=dict)   # per portfolio config, by index
     notes: list[str] = field(default_factory=list)
+    refit_s: float = 0.0                       # seconds kept to refit on train+validation
 
     @property
     def min_resource(self) -> int:
@@ -86,7 +87,13 @@ class FitPlan:
             lines.append(f"  2. Hyperband over the narrowed space, survivors carried in, "
                          f"~{self.hyperband_s:.0f}s:")
             lines += ["     " + line for line in hb.describe().splitlines()]
-        lines.append(f"  3. finish: best checkpoint, model, leaderboard, report, preset card "
+        if self.refit_s > 0:
+            lines.append(f"  3. refit the best config on train+validation for {self.max_resource} "
+                         f"epochs, ~{self.refit_s:.0f}s")
+        else:
+            lines.append("  3. no refit on train+validation (it does not fit the budget "
+                         "beside the search)")
+        lines.append(f"  4. finish: best checkpoint, model, leaderboard, report, preset card "
                      f"({self.reserve_s:.0f}s reserved)")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -101,10 +108,38 @@ class FitPlan:
         return cls(**obj)
 
 
+REFIT_MIN_BUDGET_S = 1800.0
+REFIT_MAX_SHARE = 0.2
+
+
 def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfolio: list[dict],
               n_workers: int = 1, eta: int = 3, max_resource_cap: int = 27,
-              share: float = PORTFOLIO_SHARE, random_state=0) -> FitPlan:
-    """Plan the search phases in ``left_s - reserve_s`` seconds with ``cost`` (a CostModel)."""
+              share: float = PORTFOLIO_SHARE, random_state=0, refit: bool = True) -> FitPlan:
+    """Plan the search phases in ``left_s - reserve_s`` seconds with ``cost`` (a CostModel).
+
+    A refit of the best config on train+validation (R epochs of the slowest portfolio config
+    on the larger set) is planned only for budgets of ``REFIT_MIN_BUDGET_S`` or more, where
+    it costs at most ``REFIT_MAX_SHARE`` of the search: below that, the search itself buys
+    more than 25% more training data does.
+    """
+    import dataclasses
+
+    kw = dict(budget_s=budget_s, reserve_s=reserve_s, cost=cost, portfolio=portfolio,
+              n_workers=n_workers, eta=eta, max_resource_cap=max_resource_cap, share=share,
+              random_state=random_state)
+    plan = _make_plan(left_s=left_s, **kw)
+    if not refit or budget_s < REFIT_MIN_BUDGET_S:
+        return plan
+    grow = (cost.n_train + cost.n_val) / max(1, cost.n_train)
+    need = 1.1 * (max(plan.epoch_s.values()) * plan.max_resource * grow + cost.job_overhead_s)
+    if need > REFIT_MAX_SHARE * plan.search_s:
+        return plan
+    again = _make_plan(left_s=left_s - need, **kw)
+    return dataclasses.replace(again, refit_s=float(need))
+
+
+def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, max_resource_cap,
+               share, random_state) -> FitPlan:
     from autopreset.schedulers import plan_hyperband, sh_bracket
 
     if not portfolio:

@@ -20,6 +20,16 @@ BACKBONES = {
     "resnet18": (200.0, 0.04, 6.4), "efficientnet_b0": (180.0, 0.03, 7.3),
 }
 LR_OPT = {"sgd": 0.05, "adamw": 0.002}
+# a fixed portfolio (the shipped presets change as they are curated): best-known first
+PORTFOLIO = [
+    {"backbone": b, "lr": lr, "batch_size": bs, "momentum": 0.9, "weight_decay": 5e-4,
+     "optimizer": opt, "label_smoothing": 0.1}
+    for b, opt, lr, bs in [("resnet10t", "adamw", 0.003, 64), ("resnet18", "adamw", 0.001, 64),
+                           ("mobilenetv3_small_100", "adamw", 0.003, 64),
+                           ("regnetx_002", "sgd", 0.1, 128), ("lcnet_050", "sgd", 0.05, 128),
+                           ("resnet14t", "sgd", 0.025, 64), ("convnext_atto", "adamw", 0.001, 64),
+                           ("mobilenetv2_100", "sgd", 0.025, 128), ("efficientnet_b0", "adamw", 0.002, 64),
+                           ("mobilenetv3_small_050", "adamw", 0.005, 32)]]
 
 
 def cost_model(n_train: int = 4000, n_val: int = 1000) -> CostModel:

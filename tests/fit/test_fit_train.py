@@ -42,10 +42,10 @@ def check_run(run: Path, budget: float, took: float):
 
 def test_fit_end_to_end_then_predict(tiny_data, tiny_preset_file, tmp_path):
     t0 = time.time()
-    kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=35)
+    kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=30)
     predictor = autopreset.fit(kw.pop("data"), **kw)
     took = time.time() - t0
-    card = check_run(tmp_path / "run", 35, took)
+    card = check_run(tmp_path / "run", 30, took)
     assert predictor.model_dir == tmp_path / "run" / "model"
     assert predictor.leaderboard and predictor.run_dir == tmp_path / "run"
     loaded = autopreset.load(predictor.model_dir)
@@ -112,3 +112,22 @@ def test_fit_on_a_local_dask_cluster(tiny_data, tiny_preset_file, tmp_path):
         check_run(tmp_path / "run", 30, time.time() - t0)
     events = read_journal(tmp_path / "run" / "journal.jsonl")
     assert [e for e in events if e["event"] == "run_started"][0]["n_workers"] == 2
+
+
+def test_refit_on_train_and_validation_when_planned(tiny_data, tiny_preset_file, tmp_path, monkeypatch):
+    from autopreset._pipeline import _plan
+
+    monkeypatch.setattr(_plan, "REFIT_MIN_BUDGET_S", 1.0)
+    monkeypatch.setattr(_plan, "REFIT_MAX_SHARE", 0.6)
+    t0 = time.time()
+    kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=30)
+    predictor = autopreset.fit(kw.pop("data"), **kw)
+    card = check_run(tmp_path / "run", 30, time.time() - t0)
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["plan"]["refit_s"] > 0
+    if card["metrics"]["refit"]:                       # it ran to the end within its time
+        refit = read_journal(tmp_path / "run" / "refit" / "journal.jsonl")
+        done = [e for e in refit if e["event"] == "completed"]
+        assert done and done[0]["resource"] == run["plan"]["max_resource"]
+        assert card["metrics"]["val_accuracy_search"] == card["metrics"]["val_accuracy"]
+    assert predictor.model_dir.is_dir()

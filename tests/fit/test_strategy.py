@@ -13,16 +13,16 @@ from autopreset.journal import read_journal
 from autopreset.portfolio import load_preset
 from autopreset.simulator import SimulatedExecutor
 from autopreset.tuner import Tuner
-from fit_sim import ImageCurves, cost_model, latencies
+from fit_sim import PORTFOLIO, ImageCurves, cost_model, latencies
 
 PRESET = load_preset("default")
 
 
 def strategy(budget_s, prefer="balanced", workers=1, max_latency_ms=None, seed=0):
     cost = cost_model()
-    names = list(dict.fromkeys(e.config["backbone"] for e in PRESET.portfolio))
+    names = list(dict.fromkeys(c["backbone"] for c in PORTFOLIO))
     pref = choose_backbones({n: latencies()[n] for n in names}, prefer, max_latency_ms)
-    allowed = [dict(e.config) for e in PRESET.portfolio if pref.allows(e.config["backbone"])]
+    allowed = [dict(c) for c in PORTFOLIO if pref.allows(c["backbone"])]
     plan = make_plan(budget_s=budget_s, left_s=budget_s, reserve_s=0.03 * budget_s, cost=cost,
                      portfolio=allowed, n_workers=workers, eta=3, max_resource_cap=27)
     return cost, pref, plan
@@ -148,3 +148,12 @@ def test_resume_after_a_kill_redoes_no_finished_work(tmp_path):
     assert resumed.spent_s <= plan.search_s + 1e-6
     assert resumed.best.metric >= full.best.metric - 0.02
     shutil.rmtree(tmp_path / "full")
+
+
+def test_refit_is_planned_only_when_it_fits_beside_the_search():
+    cost, pref, short = strategy(600)
+    assert short.refit_s == 0 and "no refit" in short.describe()
+    cost, pref, long = strategy(7200)
+    assert long.refit_s > 0 and "refit the best config" in long.describe()
+    assert long.search_s + long.refit_s <= 7200 - long.reserve_s + 1e-6
+    assert long.refit_s <= 0.2 * (long.search_s + long.refit_s)
