@@ -241,7 +241,7 @@ def _measure_preference(ctx, preset, prepared, prefer, max_latency_ms, latency_d
     for name in names:
         try:
             latency[name] = profile_latency([name], prepared.resolution, device=latency_device,
-                                            max_seconds=each)[name].p50_ms
+                                            max_seconds=each, batch_size=4)[name].p50_ms
         except (RuntimeError, ValueError) as exc:
             ctx.say(f"{name} left out: it does not run at {prepared.resolution}px "
                     f"({str(exc).splitlines()[0][:100]})")

@@ -2,8 +2,8 @@
 
 The trainer reports once per epoch and can only checkpoint at a report. A trial that is killed
 at the deadline loses everything since its last checkpoint, so :class:`BudgetedObjective`
-answers False to a report when the next epoch (estimated by the slowest epoch of this job)
-would end after the run's deadline: the trial saves its checkpoint and returns in time, and
+answers False to a report when the next epoch (estimated by the slowest epoch of this job,
+as the trainer timed it) would end after the run's deadline: the trial saves its checkpoint and returns in time, and
 its best epoch is kept.
 """
 from __future__ import annotations
@@ -27,7 +27,8 @@ class _StopEarly:
 
     def report(self, resource: int, metric: float, **extra) -> bool:
         now = time.time()
-        self._slowest = max(self._slowest, now - self._last)
+        took = extra.get("seconds")     # the trainer's own epoch time (no model building)
+        self._slowest = max(self._slowest, float(took) if took else now - self._last)
         self._last = now
         go_on = self._r.report(resource=resource, metric=metric, **extra)
         deadline = getattr(self._r, "deadline", float("inf"))

@@ -46,6 +46,12 @@ class FitPlan:
     epoch_s: dict[str, float] = field(default_factory=dict)   # per portfolio config, by index
     notes: list[str] = field(default_factory=list)
     refit_s: float = 0.0                       # seconds kept to refit on train+validation
+    crop_scale: float = 0.25                   # random-crop strength for this schedule length
+
+    @property
+    def constants(self) -> dict:
+        """Trainer settings fixed for the whole run (added to the space as constants)."""
+        return {"crop_scale": self.crop_scale}
 
     @property
     def min_resource(self) -> int:
@@ -73,7 +79,8 @@ class FitPlan:
         rungs = "  ".join(f"{n}@{r}" for n, r in self.portfolio_rungs)
         lines = [f"plan: {self.budget_s:.0f}s budget = {self.search_s:.0f}s search "
                  f"+ {self.reserve_s:.0f}s to finish (rest: setup), {self.n_workers} worker(s), "
-                 f"R={self.max_resource} epochs, eta={self.eta}",
+                 f"R={self.max_resource} epochs, eta={self.eta}, random crops >= "
+                 f"{self.crop_scale:.0%} of the image",
                  f"  1. portfolio: {len(self.portfolio)} config(s), successive halving {rungs} "
                  f"(configs@epochs), ~{self.portfolio_s:.0f}s"]
         for i, c in enumerate(self.portfolio):
@@ -128,6 +135,7 @@ def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfol
               n_workers=n_workers, eta=eta, max_resource_cap=max_resource_cap, share=share,
               random_state=random_state)
     plan = _make_plan(left_s=left_s, **kw)
+    plan = dataclasses.replace(plan, crop_scale=crop_scale_for(plan.max_resource))
     if not refit or budget_s < REFIT_MIN_BUDGET_S:
         return plan
     grow = (cost.n_train + cost.n_val) / max(1, cost.n_train)
@@ -135,7 +143,19 @@ def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfol
     if need > REFIT_MAX_SHARE * plan.search_s:
         return plan
     again = _make_plan(left_s=left_s - need, **kw)
-    return dataclasses.replace(again, refit_s=float(need))
+    return dataclasses.replace(again, refit_s=float(need),
+                               crop_scale=crop_scale_for(again.max_resource))
+
+
+def crop_scale_for(epochs: int) -> float:
+    """The smallest random-crop area for a schedule of ``epochs``: strong augmentation pays off
+    over long schedules and slows short ones down (weaker augmentation for shorter training, as
+    in timm's A1-A3 recipes, Wightman et al. 2021), so short schedules crop mildly."""
+    if epochs >= 20:
+        return 0.25
+    if epochs >= 8:
+        return 0.4
+    return 0.6
 
 
 def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, max_resource_cap,

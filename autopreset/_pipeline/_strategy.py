@@ -67,7 +67,10 @@ class PortfolioHyperband(TrialScheduler):
 
     def __init__(self, *, space: dict, plan, allowed: set[str] | None = None, mode: str = "max",
                  random_state: int = 0):
-        super().__init__(searcher=ListSearcher(space, plan.portfolio, mode=mode), mode=mode,
+        extra = {k: v for k, v in getattr(plan, "constants", {}).items() if k not in space}
+        space = {**space, **extra}     # trainer settings the plan fixes for this schedule
+        portfolio = [{k: v for k, v in c.items() if k not in extra} for c in plan.portfolio]
+        super().__init__(searcher=ListSearcher(space, portfolio, mode=mode), mode=mode,
                          max_resource=plan.max_resource, random_state=random_state)
         self.space = space
         self.plan = plan
