@@ -220,11 +220,12 @@ def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, 
     if chosen.get("hb") is None:
         # no room for brackets: the largest R whose portfolio plus continuation fills the search
         # prefer breadth (up to 5 portfolio configs), then the longest schedule
-        fitting = [lay for R in range(max_resource_cap, 0, -1) if (lay := layout(R))["fits"]]
-        chosen = max(fitting, key=lambda lay: (min(lay["n"], 5), lay["R"]), default={"n": 1})
+        # (a portfolio so broad that R falls below half of what one config would get starves
+        # the final model: those layouts are not considered)
         single_R = (search_s - job) / epoch[0]
-        if chosen["n"] > 1 and chosen["R"] < 0.5 * single_R:
-            chosen = {"n": 1}    # a portfolio this short would starve the final model
+        fitting = [lay for R in range(max_resource_cap, 0, -1)
+                   if (lay := layout(R))["fits"] and lay["R"] >= 0.5 * min(single_R, max_resource_cap)]
+        chosen = max(fitting, key=lambda lay: (min(lay["n"], 5), lay["R"]), default={"n": 1})
         if chosen["n"] > 1 and chosen["rungs"][-1][1] < chosen["R"]:
             notes.append("too little time for Hyperband brackets of several configs: the "
                          "portfolio survivors are continued instead")
