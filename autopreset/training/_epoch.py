@@ -179,6 +179,13 @@ class EpochRunner:
                 "mean": list(self.mean), "std": list(self.std), "seed": self.seed,
                 "max_resource": self.max_resource, "weights_source": self.weights_source,
                 "history": self.history, "best": self.best,
+                # The LR schedule and data order are pure functions of these (no hidden state):
+                "schedule": {"base_lr": self.cfg["lr"],
+                             "global_step": self.epoch * self.steps_per_epoch,
+                             "steps_per_epoch": self.steps_per_epoch,
+                             "total_steps": self.total_steps, "warmup_steps": self.warmup_steps},
+                "data_order": {"rule": "numpy.random.default_rng([seed, epoch])",
+                               "seed": self.seed, "next_epoch": self.epoch},
                 "scaler": self.scaler.state_dict() if self.scaler is not None else None}
         previous = read_meta(directory)
         if self.best_state is None and previous and previous.get("best_tensors"):
