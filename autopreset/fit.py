@@ -49,6 +49,7 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
     _check_args(prefer, max_latency_ms, device, latency_device, workers)
     started = process_age()
     folder = None if plan_only else prepare_run_folder(out, resume=resume)
+    default_folder = out is None and not resume
     state = read_json(folder / RUN_FILE) if resume else None
     if state is not None:
         budget_s, prefer, seed = state["budget_s"], state["prefer"], state["seed"]
@@ -59,7 +60,8 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
     try:
         return _fit(ctx, data, folder, state, prefer=prefer, max_latency_ms=max_latency_ms,
                     seed=seed, preset=preset, plan_only=plan_only, workers=workers, dask=dask,
-                    device=device, latency_device=latency_device or "cpu", resolution=resolution)
+                    device=device, latency_device=latency_device or "cpu", resolution=resolution,
+                    default_folder=default_folder)
     finally:
         ctx.progress.close()
 
@@ -103,7 +105,7 @@ def _journal_spent(folder: Path) -> float:
 
 
 def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan_only, workers,
-         dask, device, latency_device, resolution):
+         dask, device, latency_device, resolution, default_folder):
     from autopreset._pipeline._data import prepare_data
     from autopreset._pipeline._executor import make_executor
     from autopreset.portfolio import Preset
@@ -127,7 +129,8 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
     try:                                                 # (local workers start meanwhile)
         return _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, executor,
                             dev, n_workers, dask, prefer=prefer, max_latency_ms=max_latency_ms,
-                            seed=seed, plan_only=plan_only, latency_device=latency_device)
+                            seed=seed, plan_only=plan_only, latency_device=latency_device,
+                            default_folder=default_folder)
     finally:
         if executor is not None:
             executor.close()
@@ -146,11 +149,12 @@ def _objective(prepared, dev, threads):
 
 
 def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, executor, dev,
-                 n_workers, dask, *, prefer, max_latency_ms, seed, plan_only, latency_device):
+                 n_workers, dask, *, prefer, max_latency_ms, seed, plan_only, latency_device,
+                 default_folder):
     from autopreset._pipeline._cost import CostModel
     from autopreset._pipeline._plan import FitPlan
     from autopreset._pipeline._preference import Preference
-    from autopreset._pipeline._runfolder import RUN_FILE, write_json
+    from autopreset._pipeline._runfolder import RUN_FILE, create_run_folder, write_json
 
     clock = ctx.clock
     if state:
@@ -175,6 +179,7 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
         return None
     ctx.say(f"{plan.describe()}\n  (planned after {clock.elapsed():.1f}s of setup)")
     if not state:
+        create_run_folder(folder, default=default_folder)
         write_json(folder / RUN_FILE, {
             "format": "autopreset.run/1", "data": str(Path(data).resolve()),
             "fingerprint": prepared.dataset.fingerprint, "budget_s": clock.budget_s,

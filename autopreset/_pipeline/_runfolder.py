@@ -1,6 +1,7 @@
 """The run folder: where a fit keeps its journal, trial checkpoints, model, leaderboard, report.
 
-``out=None`` makes ``runs/<UTC timestamp>`` and points ``runs/latest`` at it. A folder that
+``out=None`` makes ``runs/<UTC timestamp>`` and points ``runs/latest`` at it (once the run
+starts: a fit that fails while checking its input leaves no folder behind). A folder that
 already holds a run is only reused with ``resume=True``; ``resume=True`` needs one.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["prepare_run_folder", "write_json", "read_json", "RUN_FILE"]
+__all__ = ["prepare_run_folder", "create_run_folder", "write_json", "read_json", "RUN_FILE"]
 
 RUN_FILE = "run.json"
 
@@ -40,7 +41,8 @@ def read_json(path: Path):
 
 
 def prepare_run_folder(out, *, resume: bool) -> Path:
-    """Create (or, resuming, find) the run folder and return it."""
+    """Check (or, resuming, find) the run folder and return it; :func:`create_run_folder`
+    makes it once the data and plan are known, so a failed start leaves nothing behind."""
     if out is None:
         if resume:
             latest = Path("runs") / "latest"
@@ -53,8 +55,7 @@ def prepare_run_folder(out, *, resume: bool) -> Path:
         while folder.exists():
             n += 1
             folder = Path("runs") / f"{stamp}-{n}"
-        _make(folder)
-        _point_latest(folder)
+        _check_writable(folder)
         return folder
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
@@ -67,18 +68,29 @@ def prepare_run_folder(out, *, resume: bool) -> Path:
     if has_run:
         raise ValueError(f"--out {str(folder)!r} already holds a run; use --resume to continue it "
                          "or choose another folder")
-    _make(folder)
+    _check_writable(folder)
     return folder
 
 
-def _make(folder: Path) -> None:
+def create_run_folder(folder: Path, *, default: bool) -> None:
+    """Make the run folder; a default one (runs/<timestamp>) also becomes runs/latest."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_text("", encoding="utf-8")
-        probe.unlink()
     except OSError as exc:
-        raise ValueError(f"--out {str(folder)!r}: cannot create or write it ({exc.strerror})") from None
+        raise ValueError(f"--out {str(folder)!r}: cannot create it ({exc.strerror})") from None
+    if default:
+        _point_latest(folder)
+
+
+def _check_writable(folder: Path) -> None:
+    parent = folder
+    while not parent.exists():
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {str(folder)!r}: cannot create or write it "
+                         f"({str(parent)!r} is not a writable folder)")
 
 
 def _point_latest(folder: Path) -> None:
