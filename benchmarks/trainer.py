@@ -220,7 +220,8 @@ def main(argv=None) -> None:
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--augment", default="crop")
     parser.add_argument("--crop-scale", type=float, default=0.6)
-    parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "autopreset-bench"))
+    parser.add_argument("--workdir",
+                        default=os.path.join(tempfile.gettempdir(), "autopreset-bench"))
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
     root = Path(args.workdir)

@@ -10,7 +10,8 @@ from ._cache import ImageCache, build_cache, cache_dir
 from ._decode import BACKGROUND, MAX_PIXELS, BadImageError, decode_image
 from ._scan import Dataset, SkippedFile, fingerprint, scan
 from ._split import cv_folds, split
-from ._transforms import IMAGENET_MEAN, IMAGENET_STD, Augment, load_rgb, normalize, preprocess, resize_uint8
+from ._transforms import (IMAGENET_MEAN, IMAGENET_STD, Augment, load_rgb, normalize, preprocess,
+                          resize_uint8)
 
 __all__ = [
     "Dataset", "SkippedFile", "scan", "fingerprint", "split", "cv_folds",

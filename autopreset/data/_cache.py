@@ -1,8 +1,8 @@
 """Decoded-image cache: every image decoded and resized once, shared by all trials and runs.
 
 The cache is one ``.npy`` file of shape (N, S, S, 3), uint8, in dataset order, named by the
-dataset's ``cache_key`` (its contents, labels and order) and the working resolution S, under :func:`cache_dir` (``$AUTOPRESET_CACHE``
-or ``~/.cache/autopreset``). Trials open it memory-mapped, so worker processes share the
+dataset's ``cache_key`` (its contents, labels and order) and the working resolution S, under
+:func:`cache_dir` (``$AUTOPRESET_CACHE`` or ``~/.cache/autopreset``). Trials open it memory-mapped, so worker processes share the
 operating system's page cache instead of each decoding JPEGs. It is written to a temporary
 file and renamed into place, so a reader never sees a half-written cache and two processes
 building it at once do no harm.

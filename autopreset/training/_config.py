@@ -36,7 +36,8 @@ def resolve_config(config: dict) -> dict:
     cfg["batch_size"] = int(bs)
     opt = str(cfg["optimizer"]).lower()
     if opt not in OPTIMIZERS:
-        raise ValueError(f"config 'optimizer' must be one of {OPTIMIZERS}, got {cfg['optimizer']!r}")
+        raise ValueError(f"config 'optimizer' must be one of {OPTIMIZERS}, "
+                         f"got {cfg['optimizer']!r}")
     cfg["optimizer"] = opt
     aug = cfg["augment"]
     if aug is True:

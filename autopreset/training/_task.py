@@ -53,7 +53,8 @@ class TrainingTask:
             if idx.size == 0:
                 raise ValueError(f"TrainingTask: {name} is empty")
             if idx.min() < 0 or idx.max() >= self.cache.n_images:
-                raise ValueError(f"TrainingTask: {name} has indices outside 0..{self.cache.n_images - 1}")
+                raise ValueError(f"TrainingTask: {name} has indices outside "
+                                 f"0..{self.cache.n_images - 1}")
         if len(self.labels) != self.cache.n_images:
             raise ValueError(f"TrainingTask: {len(self.labels)} labels for "
                              f"{self.cache.n_images} cached images")
