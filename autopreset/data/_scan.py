@@ -39,7 +39,8 @@ class SkippedFile:
 class Dataset:
     """A validated image-classification dataset.
 
-    ``paths[i]`` has label ``labels[i]``, an index into ``classes`` (sorted class names).
+    ``paths[i]`` has label ``labels[i]``, an index into ``classes`` (sorted class names),
+    and ``sizes[i]`` = (width, height) after EXIF orientation.
     ``fingerprint`` hashes the multiset of (class name, file content) pairs: equal
     fingerprints mean equal data wherever it lives and however files are named, so a saved
     model can be matched to the data it was trained on. ``cache_key`` also depends on the
@@ -53,6 +54,7 @@ class Dataset:
     skipped: tuple[SkippedFile, ...] = ()
     fingerprint: str = ""
     file_hashes: tuple[str, ...] = field(default=(), repr=False)
+    sizes: tuple[tuple[int, int], ...] = field(default=(), repr=False)   # (width, height)
 
     @property
     def cache_key(self) -> str:
@@ -71,7 +73,7 @@ class Dataset:
         return {
             "root": self.root, "paths": list(self.paths), "labels": self.labels.tolist(),
             "classes": list(self.classes), "fingerprint": self.fingerprint,
-            "file_hashes": list(self.file_hashes),
+            "file_hashes": list(self.file_hashes), "sizes": [list(s) for s in self.sizes],
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
 
@@ -81,6 +83,7 @@ class Dataset:
                    labels=np.asarray(obj["labels"], dtype=np.int64),
                    classes=tuple(obj["classes"]), fingerprint=obj["fingerprint"],
                    file_hashes=tuple(obj.get("file_hashes", ())),
+                   sizes=tuple(tuple(s) for s in obj.get("sizes", ())),
                    skipped=tuple(SkippedFile(**s) for s in obj.get("skipped", ())))
 
     def to_json(self) -> str:
@@ -112,12 +115,13 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
         raise ValueError(f"no class folders in {str(root)!r}: expected one sub-folder per class")
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_check_file)(p, max_pixels) for p, _ in candidates)
-    good_paths, good_labels, hashes = [], [], []
-    for (p, label), (digest, reason) in zip(candidates, results):
+    good_paths, good_labels, hashes, sizes = [], [], [], []
+    for (p, label), (digest, reason, size) in zip(candidates, results):
         if reason is None:
             good_paths.append(p)
             good_labels.append(label)
             hashes.append(digest)
+            sizes.append(size)
         else:
             skipped.append(SkippedFile(p, reason))
     classes = sorted(class_names)
@@ -127,7 +131,7 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
     return Dataset(root=str(root), paths=tuple(good_paths), labels=labels,
                    classes=tuple(classes), skipped=tuple(skipped),
                    fingerprint=fingerprint(good_labels, hashes),
-                   file_hashes=tuple(hashes))
+                   file_hashes=tuple(hashes), sizes=tuple(sizes))
 
 
 def fingerprint(labels, file_hashes) -> str:
@@ -136,19 +140,19 @@ def fingerprint(labels, file_hashes) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _check_file(path: str, max_pixels: int) -> tuple[str | None, str | None]:
-    """(content sha256, None) for a good image, (None, reason) for a bad one."""
+def _check_file(path: str, max_pixels: int):
+    """(content sha256, None, (w, h)) for a good image, (None, reason, None) for a bad one."""
     try:
-        decode_image(path, max_pixels=max_pixels)
+        size = decode_image(path, max_pixels=max_pixels).size
         digest = hashlib.sha256()
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
-        return digest.hexdigest(), None
+        return digest.hexdigest(), None, size
     except BadImageError as err:
-        return None, str(err)
+        return None, str(err), None
     except OSError as err:
-        return None, f"cannot read file: {err.strerror or err}"
+        return None, f"cannot read file: {err.strerror or err}", None
 
 
 def _check_classes(root: Path, classes: list[str], labels: list[str], min_per_class: int):

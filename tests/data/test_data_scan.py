@@ -120,6 +120,7 @@ def test_unicode_class_names_round_trip_exactly(tmp_path):
     assert list(ds.classes) == sorted(names)
     again = Dataset.from_json(ds.to_json())
     assert again.classes == ds.classes and again.fingerprint == ds.fingerprint
+    assert again.sizes == ds.sizes == ((12, 10),) * len(ds)
     assert np.array_equal(again.labels, ds.labels) and again.paths == ds.paths
 
 
