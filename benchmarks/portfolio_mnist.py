@@ -128,19 +128,25 @@ def _accuracy(model, meta, ds, preprocess, torch) -> float:
     return correct / len(ds.paths)
 
 
+def _augment(c: dict) -> str:
+    """The trainer's augmentation of a config (its defaults: crop_flip, crop scale 0.25)."""
+    aug = c.get("augment", "crop_flip")
+    return aug if aug in ("none", "flip") else f"{aug} {c.get('crop_scale', 0.25):g}"
+
+
 def _markdown(doc: dict) -> str:
     s = doc["setup"]
     lines = [f"# Portfolio configs on MNIST-5k ({s['epochs']} epochs, {s['size']} px, from scratch)", "",
              f"{doc['date']}; {doc['machine']['cpu']}, {doc['machine']['cores']} cores, "
              f"{doc['machine']['threads']} thread(s); torch {doc['versions']['torch']}, "
              f"timm {doc['versions']['timm']}. Train {s['n_train']}, validation {s['n_val']}, "
-             f"test {s['n_test']}; seed {s['seed']}. The trainer's defaults apply (augment crop_flip "
-             "with crop scale 0.25; warm-up then cosine over the epochs). The machine was shared "
+             f"test {s['n_test']}; seed {s['seed']}. Augmentation as in the config, else the trainer's "
+             "default (crop_flip, crop scale 0.25); warm-up then cosine over the epochs. The machine was shared "
              "with other jobs: seconds are indicative only.",
              "", "Rebuild: `.venv/bin/python benchmarks/portfolio_mnist.py "
              f"--epochs {s['epochs']} --threads {doc['machine']['threads']}`", "",
-             "| backbone | optimizer | lr | batch | wd | ls | val acc per epoch | test acc | s/epoch (median) | in presets |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| backbone | optimizer | lr | batch | wd | ls | augment | val acc per epoch | test acc | s/epoch (median) | in presets |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     ranked = sorted(doc["rows"], key=lambda r: -(r["test_acc"] or -1))
     for r in ranked:
         c = r["config"]
@@ -148,7 +154,7 @@ def _markdown(doc: dict) -> str:
         sec = statistics.median(r["epoch_s"]) if r["epoch_s"] else float("nan")
         test = "failed" if r["test_acc"] is None else f"{r['test_acc']:.4f}"
         lines.append(f"| {c['backbone']} | {c['optimizer']} | {c['lr']:g} | {c['batch_size']} | "
-                     f"{c['weight_decay']:g} | {c['label_smoothing']:g} | {val} | {test} | {sec:.1f} | "
+                     f"{c['weight_decay']:g} | {c['label_smoothing']:g} | {_augment(c)} | {val} | {test} | {sec:.1f} | "
                      f"{', '.join(r['presets'])} |")
     return "\n".join(lines) + "\n"
 
