@@ -12,6 +12,7 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ._leaderboard import pareto_front
 from ._records import TrialRecord
@@ -64,7 +65,7 @@ def anytime_plot(records: list[TrialRecord], *, mode: str = "max",
     for phase, color in colors.items():
         pts = [(t, m) for t, m, p in events if p == phase]
         if pts:
-            ax.scatter(*zip(*pts), s=12, color=color, alpha=0.45, label=phase, linewidths=0)
+            ax.scatter(*zip(*pts), s=16, color=color, alpha=0.6, label=phase, linewidths=0, zorder=3)
     better = (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
     xs, ys, best = [], [], None
     for t, m, _ in events:
@@ -73,6 +74,7 @@ def anytime_plot(records: list[TrialRecord], *, mode: str = "max",
         xs.append(t)
         ys.append(best)
     ax.step(xs, ys, where="post", color="#222222", linewidth=2, label=f"best {metric_name} so far")
+    ax.set_xlim(left=0)  # the gap before the first result is set-up time: show it
     ax.set_xlabel("wall-clock time since start (s)")
     ax.set_ylabel(metric_name)
     ax.set_title(f"Anytime performance: best {metric_name} so far", loc="left", fontsize=11)
@@ -113,6 +115,8 @@ def rungs_plot(records: list[TrialRecord], *, mode: str = "max", metric_name: st
         ax.set_xscale("log", base=2)
         ax.set_xticks(stops, [str(s) for s in stops])
         ax.minorticks_off()
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("resource (epochs)")
     ax.set_ylabel(metric_name)
     ax.set_title(f"Hyperband rungs: {metric_name} per resource, one line per trial",
