@@ -3,15 +3,26 @@
     from autopreset.report import write_report
     write_report("runs/latest", trials, summary=plan_text, chosen_trial_id=7, mode="max")
 
+matplotlib is imported only when a plot is drawn, so presets and leaderboards stay light.
+
 Trials are ``TrialRecord`` objects or dicts with ``trial_id``, ``config``, ``status``,
 ``results`` (each ``{"resource", "metric", "time", ...}``, time in seconds since the run
 started) and optional ``latency_ms`` and ``phase``.
 """
 from ._html import write_report
 from ._leaderboard import leaderboard_rows, pareto_front, write_leaderboard
-from ._plots import anytime_plot, pareto_plot, rungs_plot
 from ._records import TrialRecord
 from ._records import rank as rank_trials
 
 __all__ = ["TrialRecord", "rank_trials", "write_report", "write_leaderboard", "leaderboard_rows", "pareto_front",
            "anytime_plot", "rungs_plot", "pareto_plot"]
+
+
+_PLOTS = ("anytime_plot", "rungs_plot", "pareto_plot")
+
+
+def __getattr__(name: str):
+    if name in _PLOTS:
+        from . import _plots
+        return getattr(_plots, name)
+    raise AttributeError(f"module 'autopreset.report' has no attribute {name!r}")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ._leaderboard import atomic_write_bytes, write_leaderboard
-from ._plots import anytime_plot, pareto_plot, rungs_plot
 from ._records import TrialRecord, check_mode, coerce_all
 
 MAX_TABLE_ROWS = 200
@@ -53,6 +52,8 @@ def write_report(run_dir: str | os.PathLike, trials: Iterable[TrialRecord | Mapp
 
     >>> paths = write_report("runs/demo", trials, summary="budget 10m", chosen_trial_id=3)
     """
+    from ._plots import anytime_plot, pareto_plot, rungs_plot  # matplotlib only when plotting
+
     check_mode(mode)
     run_dir = Path(run_dir)
     records = coerce_all(trials)

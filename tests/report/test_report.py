@@ -165,3 +165,13 @@ def test_report_shows_the_chosen_model_when_it_is_not_the_best(tmp_path):
     assert "chosen accuracy</div><div class='v'>0.7<" in page
     assert "best accuracy</div><div class='v'>0.9<" in page
     assert page.count("<figcaption>") == 3
+
+
+def test_presets_and_leaderboards_do_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import sys, autopreset.portfolio, autopreset.report; "
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
