@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/searchers.py                 # the committed run: 10 seeds, 100 evals
     .venv/bin/python benchmarks/searchers.py --seeds 2 --problems branin --methods bo_gp,optuna_tpe
+    .venv/bin/python benchmarks/searchers.py --timing        # seconds per suggestion at 100 observations
     .venv/bin/python benchmarks/searchers.py --report        # rebuild results/searchers.{json,md}
 
 Each (problem, seed) runs every method in turn, the order rotated per seed, so the per-suggestion
@@ -140,6 +141,34 @@ def run(problems, methods, seeds, n_evals, tag, resume) -> None:
             _atomic_json(part, data)
 
 
+def timing(problems, reps: int = 5) -> None:
+    """Seconds per suggestion at exactly 100 observations: each searcher is told 100 random
+    configs, then asked ``reps`` times (each answer observed); searchers interleaved per rep."""
+    from autopreset.space import sample
+    warnings.filterwarnings("ignore")
+    out = {}
+    for pname in problems:
+        problem = all_problems()[pname]()
+        rng = np.random.default_rng(0)
+        history = [sample(problem.space, rng) for _ in range(100)]
+        history = [(c, problem.fn(c)) for c in history]
+        searchers = {m: Ours(m, problem.space, 0, 100).s for m in OURS}
+        for s in searchers.values():
+            for c, v in history:
+                s.observe(c, v)
+        times = {m: [] for m in OURS}
+        for _ in range(reps):
+            for m, s in searchers.items():
+                t = time.perf_counter()
+                c = s.suggest()
+                times[m].append(time.perf_counter() - t)
+                if c is not None:
+                    s.observe(c, problem.fn(c))
+        out[pname] = {m: float(np.median(ts)) for m, ts in times.items()}
+        print(pname, {m: f"{v:.3g}s" for m, v in out[pname].items()}, flush=True)
+    _atomic_json(PARTS / "timing_at_100.json", {"load_average": os.getloadavg(), "median_s": out})
+
+
 def machine() -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
     import optuna
@@ -158,11 +187,15 @@ def summarize() -> dict:
     runs: dict = {}
     n_evals = None
     for part in sorted(PARTS.glob("*.json")):
+        if part.name == "timing_at_100.json":
+            continue
         d = json.loads(part.read_text())
         n_evals = d["n_evals"]
         for p, by_m in d["runs"].items():
             for m, rs in by_m.items():
-                runs.setdefault(p, {}).setdefault(m, []).extend(rs)
+                have = runs.setdefault(p, {}).setdefault(m, [])
+                seeds = {r["seed"] for r in have}
+                have.extend(r for r in rs if r["seed"] not in seeds)  # a seed run twice counts once
     table = {}
     for p, by_m in runs.items():
         table[p] = {}
@@ -176,8 +209,10 @@ def summarize() -> dict:
                            "regret": {str(c): _q(R[:, c - 1]) for c in CHECKPOINTS if c <= R.shape[1]},
                            "suggest_s_median": float(np.median(T)),
                            "suggest_s_last10_median": float(np.median(T[:, -10:]))}
+    tfile = PARTS / "timing_at_100.json"
     return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "n_evals": n_evals,
-            "machine": machine(), "results": table, "criteria": criteria(table)}
+            "machine": machine(), "results": table, "criteria": criteria(table),
+            "suggest_s_at_100_observations": json.loads(tfile.read_text()) if tfile.exists() else None}
 
 
 def criteria(t: dict) -> dict:
@@ -217,6 +252,15 @@ def markdown(s: dict) -> str:
             lines.append(f"| {m} | {r['seeds']} | " + " | ".join(cells) +
                          f" | {r['suggest_s_median']:.2g} | {r['suggest_s_last10_median']:.2g} | {ratio} |")
         lines.append("")
+    t = s.get("suggest_s_at_100_observations")
+    if t:
+        methods = list(next(iter(t["median_s"].values())))
+        lines += ["## Seconds per suggestion at exactly 100 observations (`--timing`)", "",
+                  f"Median of 5 suggestions after 100 random observations; load average then "
+                  f"{', '.join(f'{x:.1f}' for x in t['load_average'])} on the 2 shared cores.", "",
+                  "| problem | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+        lines += [f"| {p} | " + " | ".join(f"{v[m]:.2g}" for m in methods) + " |" for p, v in t["median_s"].items()]
+        lines.append("")
     lines += ["## Done criteria of issue 3", ""]
     lines += [f"- {k}: {'yes' if v else 'NO'}" for k, v in s["criteria"].items()]
     return "\n".join(lines) + "\n"
@@ -242,7 +286,11 @@ def main() -> None:
     ap.add_argument("--tag", default="main", help="name of this process's part file")
     ap.add_argument("--resume", action="store_true", help="keep finished runs of the part file")
     ap.add_argument("--report", action="store_true", help="only merge the part files into results/")
+    ap.add_argument("--timing", action="store_true", help="only time suggestions at 100 observations")
     a = ap.parse_args()
+    if a.timing:
+        timing(a.problems.split(","))
+        return
     if not a.report:
         problems, methods = a.problems.split(","), a.methods.split(",")
         bad = [p for p in problems if p not in all_problems()] + [m for m in methods if m not in METHODS]
