@@ -119,6 +119,7 @@ def _atomic_json(path: Path, obj) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -273,6 +274,7 @@ def report() -> None:
     fd, tmp = tempfile.mkstemp(dir=RESULTS, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, RESULTS / "searchers.md")
     print(text)
 

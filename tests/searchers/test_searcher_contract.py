@@ -159,3 +159,8 @@ def test_make_searcher_names():
         s = make_searcher(n, MIXED, random_state=0)
         validate(MIXED, s.suggest())
     assert make_searcher("bayesopt_forest", MIXED).surrogate == "forest"
+    s = make_searcher("bayesopt", MIXED, surrogate="extra_trees", n_initial=3, n_candidates=16, random_state=0)
+    for c in run(s, objective, 5):
+        validate(MIXED, c)
+    with pytest.raises(ValueError, match="surrogate"):
+        make_searcher("bayesopt", MIXED, surrogate="tpe")

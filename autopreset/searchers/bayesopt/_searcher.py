@@ -19,7 +19,8 @@ from autopreset.space import config_key, decode, dimension, encode, sample, snap
 
 
 class BayesOptSearcher(Searcher):
-    """Model-based search: surrogate ``"gp"`` or ``"forest"``, acquisition ``"ei"`` or ``"lcb"``
+    """Model-based search: surrogate ``"gp"``, ``"forest"`` (random forest) or ``"extra_trees"``,
+    acquisition ``"ei"`` or ``"lcb"``
     (the confidence bound; "ucb" is accepted as its name when maximising).
 
     The first ``n_initial`` configs come from a scrambled Sobol sequence (space-filling);
@@ -40,8 +41,8 @@ class BayesOptSearcher(Searcher):
                  n_initial: int | None = None, n_candidates: int = 512, kappa: float = 2.0, xi: float = 0.01,
                  random_fraction: float | None = None):
         super().__init__(space, mode=mode, random_state=random_state, points_to_evaluate=points_to_evaluate)
-        if surrogate not in ("gp", "forest"):
-            raise ValueError(f"surrogate must be 'gp' or 'forest'; got {surrogate!r}")
+        if surrogate not in ("gp", "forest", "extra_trees"):
+            raise ValueError(f"surrogate must be 'gp', 'forest' or 'extra_trees'; got {surrogate!r}")
         acquisition = {"ucb": "lcb"}.get(acquisition, acquisition)
         if acquisition not in ("ei", "lcb"):
             raise ValueError(f"acquisition must be 'ei' or 'lcb' (alias 'ucb'); got {acquisition!r}")
@@ -56,12 +57,12 @@ class BayesOptSearcher(Searcher):
         self.n_initial, self.n_candidates, self.kappa = n_initial, n_candidates, float(kappa)
         self.xi, self._y_scale = float(xi), 1.0
         if random_fraction is None:  # SMAC's defaults: 0.2 with a forest, none with a GP
-            random_fraction = 0.2 if surrogate == "forest" else 0.0
+            random_fraction = 0.0 if surrogate == "gp" else 0.2
         if not 0.0 <= random_fraction <= 1.0:
             raise ValueError(f"random_fraction must be in [0, 1]; got {random_fraction!r}")
         self.random_fraction = float(random_fraction)
-        self._model = (GPSurrogate(random_state=self._rng) if surrogate == "gp"
-                       else ForestSurrogate(random_state=self._rng))
+        self._model = (GPSurrogate(random_state=self._rng) if surrogate == "gp" else
+                       ForestSurrogate(random_state=self._rng, kind="random" if surrogate == "forest" else "extra"))
         self._design = self._sobol(n_initial) if self.dim else np.zeros((0, 0))
         self._n_design = 0
         self._enc: dict[str, np.ndarray] = {}
