@@ -310,7 +310,8 @@ def _refit(ctx, folder, prepared, plan, preset, best, dev, n_workers, dask, seed
     task = TrainingTask(cache=prepared.cache, labels=prepared.dataset.labels, train_idx=everything,
                         val_idx=prepared.val_idx, classes=tuple(prepared.dataset.classes),
                         device=dev, threads=_threads(1, dask))
-    scheduler = FIFO(searcher=ListSearcher(preset.space, [best.config]), mode="max",
+    space = {**preset.space, **{k: v for k, v in plan.constants.items() if k not in preset.space}}
+    scheduler = FIFO(searcher=ListSearcher(space, [best.config]), mode="max",
                      max_resource=plan.max_resource, max_trials=1)
     run_dir = folder / "refit"
     executor, client = make_executor(1, dask)

@@ -47,6 +47,7 @@ class FitPlan:
     notes: list[str] = field(default_factory=list)
     refit_s: float = 0.0                       # seconds kept to refit on train+validation
     crop_scale: float = 0.25                   # random-crop strength for this schedule length
+    job_s: float = 1.0                         # seconds to start or resume a trial
 
     @property
     def constants(self) -> dict:
@@ -243,4 +244,5 @@ def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, 
                    n_workers=int(n_workers), max_resource=R, eta=int(eta),
                    portfolio=[dict(c) for c in portfolio[:n]], portfolio_rungs=rungs,
                    portfolio_s=float(portfolio_s), hyperband=hb, hyperband_s=float(hb_s),
-                   epoch_s={str(i): float(e) for i, e in enumerate(epoch[:n])}, notes=notes)
+                   epoch_s={str(i): float(e) for i, e in enumerate(epoch[:n])}, notes=notes,
+                   job_s=float(job))

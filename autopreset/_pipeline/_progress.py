@@ -50,6 +50,15 @@ class Progress:
         self.stream.flush()
         self._drawn = True
 
+    def _phase_text(self, phase: str) -> str:
+        text = f"phase: {phase}"
+        re = getattr(self.scheduler, "replanned", None)
+        if re and re["max_resource"][0] != re["max_resource"][1]:
+            a, b = re["max_resource"]
+            text += (f" (re-planned from measured epochs of ~{re['epoch_s']:.1f}s: schedule "
+                     f"{a} -> {b} epochs)")
+        return text
+
     def on_event(self, event: dict) -> None:
         kind = event.get("event")
         tid = event.get("trial_id")
@@ -69,12 +78,12 @@ class Progress:
         if self.tty:
             if phase != self.phase and phase is not None:
                 self.phase = phase
-                self.say(f"phase: {phase}")
+                self.say(self._phase_text(phase))
             self._draw()
             return
         if phase != self.phase and phase is not None:
             self.phase = phase
-            print(f"phase: {phase}", file=self.stream, flush=True)
+            print(self._phase_text(phase), file=self.stream, flush=True)
         if improved or kind in ENDED:
             what = (f"trial {tid} {kind} at epoch {event.get('resource')}" if kind in ENDED
                     else f"trial {tid} new best at epoch {event['result']['resource']}")

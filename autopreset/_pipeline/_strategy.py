@@ -15,8 +15,12 @@ or replayed curves on a simulated clock:
    checkpoints, never retrained. With no Hyperband in the plan, every survivor, then the other
    portfolio trials, best first, are continued to max_resource while time allows.
 
-Everything here is decided from reported results and the plan, so replaying the journal
-rebuilds the same state.
+At the switch the rest is re-planned from the epoch times the portfolio phase measured (the
+plan's speeds were measured on bare steps, perhaps on a machine busier or quieter than now):
+max_resource shrinks when epochs are slower so the best survivor still finishes its schedule,
+or grows (continuation only) when they are faster, and the Hyperband brackets are re-planned
+for it. Everything here is decided from reported results (their ``seconds`` and ledger
+``time``) and the plan, so replaying the journal rebuilds the same state.
 """
 from __future__ import annotations
 
@@ -85,6 +89,7 @@ class PortfolioHyperband(TrialScheduler):
         self.narrowed: dict | None = None
         self.survivors: list = []
         self.exploit = None            # the best survivor, continued to max_resource first
+        self.replanned: dict | None = None
         self._exploit_sent = False
         self._portfolio_trials: dict[int, object] = {}   # trial id -> Trial (None until seen)
 
@@ -105,7 +110,7 @@ class PortfolioHyperband(TrialScheduler):
         base = [t.config for t in ranked[:max(len(self.survivors), min(3, len(ranked)))]]
         base = base or list(self.plan.portfolio[:1])
         self.narrowed = narrow_around(self.space, base, self.allowed)
-        hb_plan = self.plan.hyperband_plan()
+        self.max_resource, hb_plan = self._replan(ranked)
         if hb_plan is None:
             self.inner = FIFO(searcher=ListSearcher(self.space, [], mode=self.mode), mode=self.mode,
                               max_resource=self.max_resource)
@@ -125,6 +130,41 @@ class PortfolioHyperband(TrialScheduler):
             self.exploit, carried = carried[0], carried[1:]
         for trial in carried:
             self.inner.on_trial_add(trial)
+
+    def _replan(self, ranked) -> tuple[int, object]:
+        """(max_resource, Hyperband plan or None) for the rest, from measured epoch times."""
+        import numpy as np
+
+        from autopreset.schedulers import plan_hyperband
+
+        plan, hb = self.plan, self.plan.hyperband_plan()
+        lead = self.survivors[0] if self.survivors else None
+        secs = [float(r["seconds"]) for r in (lead.results if lead else []) if r.get("seconds")]
+        times = [float(r["time"]) for t in ranked for r in t.results if r.get("time") is not None]
+        if lead is None or not secs or not times:
+            return plan.max_resource, hb
+        e = 1.1 * float(np.median(secs))
+        left = plan.search_s - max(times)
+        top, R, job = lead.resource, plan.max_resource, plan.job_s
+        if hb is None:            # continuation: the lead survivor gets the time that is left
+            new = int(np.clip(top + (left - job) // e, top + 1, int(1.5 * R)))
+        else:                     # its planned share of the rest, never more than planned
+            share = 1.0 - hb.budget_s / max(plan.hyperband_s, 1e-9)
+            new = int(np.clip(top + (share * left - job) // e, top + 1, R))
+        self.replanned = {"max_resource": [R, new], "epoch_s": e, "left_s": left}
+        if hb is None or new == R:
+            return new, hb
+        all_secs = [float(r["seconds"]) for t in ranked for r in t.results if r.get("seconds")]
+        rest = left - (e * (new - top) + job)
+        if rest > 0:
+            hb = plan_hyperband(rest, cost_model=1.1 * float(np.median(all_secs)), max_resource=new,
+                                eta=plan.eta, n_workers=plan.n_workers,
+                                min_resource=min(hb.min_resource, new), overhead_s=job, safety=1.0)
+            if hb.n_configs >= plan.eta and hb.max_resource == new:
+                return new, hb
+        new = int(np.clip(top + (left - job) // e, top + 1, R))   # no brackets fit: continue
+        self.replanned["max_resource"][1] = new
+        return new, None
 
     # ------------------------------------------------------------------ hooks
     def suggest(self, trial_id: int):

@@ -49,9 +49,9 @@ class ImageCurves(CurveBenchmark):
     mode = "max"
 
     def __init__(self, space: dict, *, max_resource: int, cost: CostModel, noise: float = 0.003,
-                 seed: int = 0):
+                 seed: int = 0, slowdown: float = 1.0):
         self.space, self.max_resource, self.cost = space, max_resource, cost
-        self.noise, self.seed = noise, seed
+        self.noise, self.seed, self.slowdown = noise, seed, slowdown
 
     def curve(self, config: dict):
         _, bonus, _ = BACKBONES[config["backbone"]]
@@ -64,5 +64,6 @@ class ImageCurves(CurveBenchmark):
         rng = _config_rng(config, self.seed)
         acc = np.clip(acc + rng.normal(0, self.noise, t.shape), 0, 1)
         # real epochs are slower than the bare steps the cost model measured (augmentation, data)
-        sec = SPEED_MARGIN * self.cost.epoch_seconds(config) * rng.uniform(0.9, 1.1, t.shape)
+        sec = (self.slowdown * SPEED_MARGIN * self.cost.epoch_seconds(config)
+               * rng.uniform(0.9, 1.1, t.shape))
         return acc, sec

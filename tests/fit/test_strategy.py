@@ -28,10 +28,11 @@ def strategy(budget_s, prefer="balanced", workers=1, max_latency_ms=None, seed=0
     return cost, pref, plan
 
 
-def run(plan, cost, pref, workers=1, run_dir=None, resume=False, seed=0):
+def run(plan, cost, pref, workers=1, run_dir=None, resume=False, seed=0, slowdown=1.0):
     sched = PortfolioHyperband(space=PRESET.space, plan=plan, allowed=set(pref.allowed),
                                mode="max", random_state=seed)
-    bench = ImageCurves(PRESET.space, max_resource=plan.max_resource, cost=cost)
+    bench = ImageCurves(PRESET.space, max_resource=int(1.5 * plan.max_resource), cost=cost,
+                        slowdown=slowdown)
     tuner = Tuner(bench, sched, executor=SimulatedExecutor(workers, overhead_s=cost.job_overhead_s),
                   budget_s=plan.search_s, run_dir=run_dir, resume=resume, seed=seed)
     return tuner.run(), sched
@@ -44,7 +45,7 @@ def test_budget_is_respected_and_used(budget_s, workers):
     assert result.spent_s <= plan.search_s + 1e-6
     last = max(r["time"] for t in result.trials for r in t.results)
     assert last >= 0.9 * plan.search_s             # the budget is used, not left idle
-    assert result.best.resource == plan.max_resource  # the chosen model finished its schedule
+    assert result.best.resource == sched.max_resource  # the chosen model finished its schedule
     assert sched.phase in ("hyperband", "asha", "continue")
     if plan.hyperband is not None:
         assert len(result.trials) > len(plan.portfolio)
@@ -144,7 +145,7 @@ def test_resume_after_a_kill_redoes_no_finished_work(tmp_path):
             key = (e["trial_id"], e["result"]["resource"])
             assert key not in seen
             seen[key] = True
-    assert resumed.best is not None and resumed.best.resource == plan.max_resource
+    assert resumed.best is not None and resumed.best.resource == sched.max_resource
     assert resumed.spent_s <= plan.search_s + 1e-6
     assert resumed.best.metric >= full.best.metric - 0.02
     shutil.rmtree(tmp_path / "full")
@@ -157,3 +158,21 @@ def test_refit_is_planned_only_when_it_fits_beside_the_search():
     assert long.refit_s > 0 and "refit the best config" in long.describe()
     assert long.search_s + long.refit_s <= 7200 - long.reserve_s + 1e-6
     assert long.refit_s <= 0.2 * (long.search_s + long.refit_s)
+
+
+@pytest.mark.parametrize("slowdown", [1.6, 0.6])
+def test_rest_is_replanned_from_measured_epoch_times(slowdown):
+    """Epochs slower (or faster) than the measured speeds promised: the best survivor still
+    finishes a full schedule within the budget, which shrinks (or, continuing, grows)."""
+    for budget in (600, 1800):
+        cost, pref, plan = strategy(budget)
+        result, sched = run(plan, cost, pref, slowdown=slowdown)
+        assert sched.replanned is not None
+        before, after = sched.replanned["max_resource"]
+        assert before == plan.max_resource
+        if slowdown > 1:
+            assert after < before
+        elif plan.hyperband is None:
+            assert after > before
+        assert result.spent_s <= plan.search_s + 1e-6
+        assert result.best.resource == sched.max_resource == after
