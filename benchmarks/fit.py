@@ -163,6 +163,19 @@ def summarize(cells: dict) -> str:
     return "\n".join(lines)
 
 
+def save(output: Path, cells: dict, argv) -> None:
+    """Write fit.json and fit.md after every run, atomically, so a stopped benchmark keeps its cells."""
+    doc = {"machine": machine(), "cells": cells}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=1))
+    os.replace(tmp, output)
+    md = output.with_suffix(".md")
+    command = " ".join(argv if argv is not None else sys.argv[1:])
+    md.write_text(f"# fit benchmark\n\nMachine: {json.dumps(doc['machine'])}\n\n"
+                  f"Command: `python benchmarks/fit.py {command}`\n\n" + summarize(cells) + "\n")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["mnist", "digits", "textures"])
@@ -183,27 +196,18 @@ def main(argv=None) -> None:
         for budget in args.budgets:
             for prefer in args.prefer:
                 key = f"{name}|{budget}|{prefer}"
-                runs = []
+                cells[key] = []
                 for seed in args.seeds:
                     for method in args.methods:
                         if method != "autopreset" and prefer != args.prefer[0]:
                             # baselines ignore the preference: reuse their runs of the first one
-                            runs += [r for r in cells.get(f"{name}|{budget}|{args.prefer[0]}", [])
-                                     if r.get("method") == method and r.get("seed") == seed]
+                            cells[key] += [r for r in cells.get(f"{name}|{budget}|{args.prefer[0]}", [])
+                                           if r.get("method") == method and r.get("seed") == seed]
                             continue
                         row = run_cell(method, data, budget, seed, prefer, work)
                         print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
-                        runs.append(row)
-                cells[key] = runs
-                doc = {"machine": machine(), "cells": cells}
-                output.parent.mkdir(parents=True, exist_ok=True)
-                tmp = output.with_suffix(".tmp")
-                tmp.write_text(json.dumps(doc, indent=1))
-                os.replace(tmp, output)
-                md = output.with_suffix(".md")
-                md.write_text(f"# fit benchmark\n\nMachine: {json.dumps(doc['machine'])}\n\n"
-                              f"Command: `python benchmarks/fit.py {' '.join(argv or sys.argv[1:])}`\n\n"
-                              + summarize(cells) + "\n")
+                        cells[key].append(row)
+                        save(output, cells, argv)
     print(summarize(cells))
 
 
