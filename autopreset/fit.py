@@ -16,7 +16,6 @@ preset card. The whole call, start-up and saving included, ends within the budge
 """
 from __future__ import annotations
 
-import os
 import sys
 import types
 from pathlib import Path
@@ -107,7 +106,7 @@ def _journal_spent(folder: Path) -> float:
 def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan_only, workers,
          dask, device, latency_device, resolution, default_folder):
     from autopreset._pipeline._data import prepare_data
-    from autopreset._pipeline._executor import make_executor
+    from autopreset._pipeline._executor import make_executor, worker_threads
     from autopreset.portfolio import Preset
 
     clock = ctx.clock
@@ -119,7 +118,7 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
     ctx.say(f"data: {prepared.describe()} ({clock.elapsed():.1f}s)")
     dev = _device(device)
     n_workers = _n_workers(workers, dask) if not state else state["plan"]["n_workers"]
-    threads = _threads(n_workers, dask)
+    threads = worker_threads(n_workers, dask)
     if threads is not None:          # measure speeds as the workers will train
         import torch
 
@@ -152,8 +151,10 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
                  n_workers, dask, *, prefer, max_latency_ms, seed, plan_only, latency_device,
                  default_folder):
     from autopreset._pipeline._cost import CostModel
+    from autopreset._pipeline._finish import pick_best
     from autopreset._pipeline._plan import FitPlan
     from autopreset._pipeline._preference import Preference
+    from autopreset._pipeline._refit import refit
     from autopreset._pipeline._runfolder import RUN_FILE, create_run_folder, write_json
 
     clock = ctx.clock
@@ -189,10 +190,9 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
             "preference": pref.to_json(), "cost": cost.to_json(), "plan": plan.to_json()})
     result, scheduler = _search(ctx, folder, plan, pref, preset_obj, objective, executor, seed,
                                 resume=state is not None)
-    picked = _pick_best(result, prepared.n_val)
-    refit = _refit(ctx, folder, prepared, plan, preset_obj, picked and picked[0], dev, n_workers,
-                   dask, seed)
-    return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler, refit)
+    picked = pick_best(result, prepared.n_val)
+    refit_dir = refit(ctx, folder, prepared, plan, preset_obj, picked and picked[0], dev, dask, seed)
+    return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler, refit_dir)
 
 
 def _load_preset(preset):
@@ -219,21 +219,6 @@ def _n_workers(workers: int, dask: str | None) -> int:
 
     with Client(dask, timeout=10) as client:
         return max(1, sum(client.nthreads().values()))
-
-
-def _threads(n_workers: int, dask) -> int | None:
-    """Torch threads per local worker: the cores other processes leave free (1-minute load
-    average), shared among the workers. Oversubscribed torch threads spin against each other,
-    and an epoch can take 10x longer than on one thread; None (torch's default) on Dask."""
-    if dask is not None:
-        return None
-    cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (OSError, AttributeError):
-        busy = 0.0
-    free = max(1, min(cores, cores - int(busy + 0.5)))
-    return max(1, free // n_workers)
 
 
 def _measure_preference(ctx, preset, prepared, prefer, max_latency_ms, latency_device, seconds):
@@ -286,91 +271,12 @@ def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resum
     return tuner.run(), scheduler
 
 
-def _refit(ctx, folder, prepared, plan, preset, best, dev, n_workers, dask, seed):
-    """Train the best config on train+validation for max_resource epochs when the plan kept
-    time for it; the checkpoint folder, or None (not planned, no time, or cut short)."""
-    import numpy as np
-
-    from autopreset._pipeline._objective import BudgetedObjective
-    from autopreset._pipeline._strategy import ListSearcher
-    from autopreset.schedulers import FIFO
-    from autopreset.training import TrainingTask
-    from autopreset._pipeline._executor import make_executor
-    from autopreset.tuner import JOURNAL_NAME, Tuner
-
-    if plan.refit_s <= 0 or best is None:
-        return None
-    left = ctx.clock.left() - plan.reserve_s
-    if left < 0.8 * plan.refit_s:      # the plan's estimate has 10% slack; trials stop in time
-        ctx.say(f"refit skipped: {left:.0f}s left, it needs ~{plan.refit_s / 1.1:.0f}s")
-        return None
-    ctx.say(f"refit of trial {best.trial_id}'s config on train+validation, "
-            f"{plan.max_resource} epochs")
-    everything = np.sort(np.concatenate([prepared.train_idx, prepared.val_idx]))
-    task = TrainingTask(cache=prepared.cache, labels=prepared.dataset.labels, train_idx=everything,
-                        val_idx=prepared.val_idx, classes=tuple(prepared.dataset.classes),
-                        device=dev, threads=_threads(1, dask))
-    space = {**preset.space, **{k: v for k, v in plan.constants.items() if k not in preset.space}}
-    scheduler = FIFO(searcher=ListSearcher(space, [best.config]), mode="max",
-                     max_resource=plan.max_resource, max_trials=1)
-    run_dir = folder / "refit"
-    executor, client = make_executor(1, dask)
-    try:
-        result = Tuner(BudgetedObjective(task), scheduler, executor=executor, budget_s=left,
-                       run_dir=run_dir, resume=(run_dir / JOURNAL_NAME).exists(), seed=seed).run()
-    finally:
-        if client is not None:
-            client.close()
-    trial = result.trials[0] if result.trials else None
-    if trial is None or trial.resource < plan.max_resource:
-        ctx.say("refit cut short by the budget: the search's best checkpoint is kept")
-        return None
-    return Path(trial.checkpoint_dir)
-
-
-def _pick_best(result, n_val: int | None = None):
-    """(trial, which epoch to keep: "best" or "last") with the best validation accuracy in its
-    saved checkpoint, or None. The checkpoint, not the journal, decides: a trial killed at the
-    deadline reported epochs its checkpoint may not hold.
-
-    Within a trial the last epoch is kept unless the best epoch beats it by more than one
-    standard error of a validation accuracy on ``n_val`` images: at the end of the cosine
-    schedule the weights are annealed, while the arg-max over noisy per-epoch scores is biased
-    upward (on MNIST-5k here: best epoch 0.9788 val / 0.965 test, last epoch 0.9788 / 0.980).
-    """
-    import json
-    import math
-
-    scored = []
-    for t in result.trials:
-        path = Path(t.checkpoint_dir or "") / "checkpoint.json"
-        if t.status == "failed" or not path.is_file():
-            continue
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        best, history = meta.get("best") or {}, meta.get("history") or []
-        if best.get("metric") is None or not history:
-            continue
-        p, last = float(best["metric"]), float(history[-1]["metric"])
-        se = math.sqrt(max(p * (1 - p), 0.0) / n_val) + 1.0 / n_val if n_val else 0.0
-        if last >= p - se:
-            scored.append((last, int(history[-1]["epoch"]), -t.trial_id, t, "last"))
-        else:
-            scored.append((p, int(best["epoch"]), -t.trial_id, t, "best"))
-    if not scored:
-        return None
-    top = max(scored, key=lambda x: x[:3])
-    return top[3], top[4]
-
-
 def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=None):
-    from autopreset._pipeline._finish import save_model, trial_records, write_outputs
+    from autopreset._pipeline._finish import pick_best, save_model, trial_records, write_outputs
 
     clock = ctx.clock
     ctx.progress.close()
-    picked = _pick_best(result, prepared.n_val)
+    picked = pick_best(result, prepared.n_val)
     if picked is None:
         reasons = "; ".join(sorted({t.reason for t in result.trials if t.reason}))[:300]
         raise RuntimeError(f"no trial finished an epoch within the budget ({reasons or 'no trials ran'})")

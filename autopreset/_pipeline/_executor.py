@@ -3,10 +3,12 @@ imports, several seconds) while the main process measures latencies and training
 that start-up is not paid out of the search budget."""
 from __future__ import annotations
 
+import os
+
 from autopreset.executors import DaskExecutor, Executor, LocalExecutor
 from autopreset.executors._local import _Worker
 
-__all__ = ["WarmLocalExecutor", "make_executor"]
+__all__ = ["WarmLocalExecutor", "make_executor", "worker_threads"]
 
 
 class WarmLocalExecutor(LocalExecutor):
@@ -36,3 +38,18 @@ def make_executor(n_workers: int, dask: str | None, objective=None):
 
     client = Client(dask, timeout=10)
     return DaskExecutor(client), client
+
+
+def worker_threads(n_workers: int, dask) -> int | None:
+    """Torch threads per local worker: the cores other processes leave free (1-minute load
+    average), shared among the workers. Oversubscribed torch threads spin against each other,
+    and an epoch can take 10x longer than on one thread; None (torch's default) on Dask."""
+    if dask is not None:
+        return None
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        busy = 0.0
+    free = max(1, min(cores, cores - int(busy + 0.5)))
+    return max(1, free // n_workers)

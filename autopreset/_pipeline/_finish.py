@@ -6,9 +6,11 @@ planning (the same measurement the preference was decided on).
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import math
 from pathlib import Path
 
-__all__ = ["save_model", "write_outputs", "trial_records"]
+__all__ = ["save_model", "write_outputs", "trial_records", "pick_best"]
 
 
 def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_ms: dict,
@@ -64,3 +66,37 @@ def write_outputs(folder: Path, records: list[dict], *, chosen: int, summary: st
     except ValueError as exc:
         notes.append(f"preset card not written: {exc}")
     return notes
+
+
+def pick_best(result, n_val: int | None = None):
+    """(trial, which epoch to keep: "best" or "last") with the best validation accuracy in its
+    saved checkpoint, or None. The checkpoint, not the journal, decides: a trial killed at the
+    deadline reported epochs its checkpoint may not hold.
+
+    Within a trial the last epoch is kept unless the best epoch beats it by more than one
+    standard error of a validation accuracy on ``n_val`` images: at the end of the cosine
+    schedule the weights are annealed, while the arg-max over noisy per-epoch scores is biased
+    upward (on MNIST-5k here: best epoch 0.9788 val / 0.965 test, last epoch 0.9788 / 0.980).
+    """
+    scored = []
+    for t in result.trials:
+        path = Path(t.checkpoint_dir or "") / "checkpoint.json"
+        if t.status == "failed" or not path.is_file():
+            continue
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        best, history = meta.get("best") or {}, meta.get("history") or []
+        if best.get("metric") is None or not history:
+            continue
+        p, last = float(best["metric"]), float(history[-1]["metric"])
+        se = math.sqrt(max(p * (1 - p), 0.0) / n_val) + 1.0 / n_val if n_val else 0.0
+        if last >= p - se:
+            scored.append((last, int(history[-1]["epoch"]), -t.trial_id, t, "last"))
+        else:
+            scored.append((p, int(best["epoch"]), -t.trial_id, t, "best"))
+    if not scored:
+        return None
+    top = max(scored, key=lambda x: x[:3])
+    return top[3], top[4]

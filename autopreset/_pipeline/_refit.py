@@ -1,0 +1,54 @@
+"""Refit on train+validation: the best config trained again on every labelled image.
+
+Planned only when the budget leaves room beside the search (see ``_plan.make_plan``). The
+refit run is a one-trial tuner run in ``<run>/refit`` (so it has the same deadline handling and
+resumes from its own journal); if the budget cuts it short, the search's model is kept.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._executor import make_executor, worker_threads
+from ._objective import BudgetedObjective
+from ._strategy import ListSearcher
+
+__all__ = ["refit"]
+
+
+def refit(ctx, folder, prepared, plan, preset, best, dev, dask, seed):
+    """Train the best config on train+validation for max_resource epochs when the plan kept
+    time for it; the checkpoint folder, or None (not planned, no time, or cut short)."""
+    from autopreset.schedulers import FIFO
+    from autopreset.training import TrainingTask
+    from autopreset.tuner import JOURNAL_NAME, Tuner
+
+    if plan.refit_s <= 0 or best is None:
+        return None
+    left = ctx.clock.left() - plan.reserve_s
+    if left < 0.8 * plan.refit_s:      # the plan's estimate has 10% slack; trials stop in time
+        ctx.say(f"refit skipped: {left:.0f}s left, it needs ~{plan.refit_s / 1.1:.0f}s")
+        return None
+    ctx.say(f"refit of trial {best.trial_id}'s config on train+validation, "
+            f"{plan.max_resource} epochs")
+    everything = np.sort(np.concatenate([prepared.train_idx, prepared.val_idx]))
+    task = TrainingTask(cache=prepared.cache, labels=prepared.dataset.labels, train_idx=everything,
+                        val_idx=prepared.val_idx, classes=tuple(prepared.dataset.classes),
+                        device=dev, threads=worker_threads(1, dask))
+    space = {**preset.space, **{k: v for k, v in plan.constants.items() if k not in preset.space}}
+    scheduler = FIFO(searcher=ListSearcher(space, [best.config]), mode="max",
+                     max_resource=plan.max_resource, max_trials=1)
+    run_dir = folder / "refit"
+    executor, client = make_executor(1, dask)
+    try:
+        result = Tuner(BudgetedObjective(task), scheduler, executor=executor, budget_s=left,
+                       run_dir=run_dir, resume=(run_dir / JOURNAL_NAME).exists(), seed=seed).run()
+    finally:
+        if client is not None:
+            client.close()
+    trial = result.trials[0] if result.trials else None
+    if trial is None or trial.resource < plan.max_resource:
+        ctx.say("refit cut short by the budget: the search's best checkpoint is kept")
+        return None
+    return Path(trial.checkpoint_dir)
