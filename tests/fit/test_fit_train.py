@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 
 
 def fit_kwargs(data, preset, out, **kw):
-    return dict(data=str(data), budget=kw.pop("budget", 30), prefer="accuracy", out=str(out),
+    return dict(data=str(data), budget=kw.pop("budget", 30), prefer="accuracy", out=out and str(out),
                 preset=str(preset), resolution=16, progress=False, **kw)
 
 
@@ -40,19 +40,24 @@ def check_run(run: Path, budget: float, took: float):
     return card
 
 
-def test_fit_end_to_end_then_predict(tiny_data, tiny_preset_file, tmp_path):
+def test_fit_end_to_end_then_predict(tiny_data, tiny_preset_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                       # default run folder: runs/<stamp>, runs/latest
     t0 = time.time()
-    kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=30)
+    kw = fit_kwargs(tiny_data, tiny_preset_file, None, budget=30)
+    kw.pop("out")
     predictor = autopreset.fit(kw.pop("data"), **kw)
     took = time.time() - t0
-    card = check_run(tmp_path / "run", 30, took)
-    assert predictor.model_dir == tmp_path / "run" / "model"
-    assert predictor.leaderboard and predictor.run_dir == tmp_path / "run"
-    loaded = autopreset.load(predictor.model_dir)
+    latest = tmp_path / "runs" / "latest"
+    assert latest.is_symlink() and latest.resolve() == predictor.run_dir.resolve()
+    card = check_run(latest, 30, took)
+    assert predictor.model_dir == predictor.run_dir / "model"
+    assert predictor.leaderboard and predictor.card.backbone == card["backbone"]
+    loaded = autopreset.load(latest / "model")
     result = loaded.evaluate(tiny_data)
     assert result["n_images"] == 72
     assert result["accuracy"] > 0.5                   # three classes: chance is 1/3
     assert card["metrics"]["val_accuracy"] > 0.34
+    assert card["metrics"]["kept_epoch"] in ("best", "last")
 
 
 def test_plan_only_prints_the_plan_and_writes_nothing(tiny_data, tiny_preset_file, tmp_path, capsys):
