@@ -279,7 +279,8 @@ def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=
     picked = pick_best(result, prepared.n_val)
     if picked is None:
         reasons = "; ".join(sorted({t.reason for t in result.trials if t.reason}))[:300]
-        raise RuntimeError(f"no trial finished an epoch within the budget ({reasons or 'no trials ran'})")
+        raise ValueError(f"no trial finished an epoch within the budget of {clock.budget_s:.0f}s "
+                         f"({reasons or 'no trials ran'}); give a larger --budget")
     best, which = picked
     backbone = best.config["backbone"]
     latency = {"p50": pref.latency_ms[backbone], "device": pref.device,

@@ -8,9 +8,32 @@ its best epoch is kept.
 """
 from __future__ import annotations
 
+import logging
 import time
 
 __all__ = ["BudgetedObjective"]
+
+
+class _Once(logging.Filter):
+    """Lets each distinct message through once per process: a worker trains many trials, and
+    the same notice (e.g. "starts from random init") for every one would bury the progress."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text in self.seen:
+            return False
+        self.seen.add(text)
+        return True
+
+
+def _quiet_repeats() -> None:
+    log = logging.getLogger("autopreset")
+    if not any(isinstance(f, _Once) for f in log.filters):
+        log.addFilter(_Once())
 
 
 class _StopEarly:
@@ -43,4 +66,5 @@ class BudgetedObjective:
         self.margin = float(margin)
 
     def __call__(self, config: dict, reporter) -> None:
+        _quiet_repeats()
         self.task(config, _StopEarly(reporter, self.margin))
