@@ -1,4 +1,5 @@
-"""``autopreset.fit``: the best image classifier a wall-clock budget buys, on a class folder.
+"""``autopreset.fit`` (defined here, in a private module so that the name ``autopreset.fit``
+stays the function): the best image classifier a wall-clock budget buys, on a class folder.
 
     import autopreset
     predictor = autopreset.fit("photos/", budget="10m", prefer="latency", out="runs/r1")
@@ -16,8 +17,6 @@ preset card. The whole call, start-up and saving included, ends within the budge
 """
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 
 __all__ = ["fit"]
@@ -313,14 +312,3 @@ def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=
             f"best {card.backbone} (trial {best.trial_id}), validation accuracy "
             f"{card.metrics['val_accuracy']:.4f}, latency p50 {card.latency_ms['p50']:.2f} ms")
     return predictor
-
-
-class _CallableModule(types.ModuleType):
-    """``import autopreset.fit`` binds the attribute ``autopreset.fit`` to this module, which
-    would shadow the lazily exported function; calling the module calls :func:`fit`."""
-
-    def __call__(self, *args, **kwargs):
-        return fit(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
