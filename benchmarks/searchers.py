@@ -123,13 +123,13 @@ def _atomic_json(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
-def run(problems, methods, seeds, n_evals, tag, resume) -> None:
+def run(problems, methods, seeds, n_evals, tag, resume, first_seed=0) -> None:
     part = PARTS / f"{tag}.json"
     data = json.loads(part.read_text()) if resume and part.exists() else {"n_evals": n_evals, "runs": {}}
     warnings.filterwarnings("ignore")
     for pname in problems:
         problem = all_problems()[pname]()
-        for seed in range(seeds):
+        for seed in range(first_seed, seeds):
             order = methods[seed % len(methods):] + methods[:seed % len(methods)]
             for m in order:
                 runs = data["runs"].setdefault(pname, {}).setdefault(m, [])
@@ -285,6 +285,7 @@ def main() -> None:
     ap.add_argument("--evals", type=int, default=100)
     ap.add_argument("--problems", default=",".join(all_problems()))
     ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--first-seed", type=int, default=0, help="start at this seed (split a run over processes)")
     ap.add_argument("--tag", default="main", help="name of this process's part file")
     ap.add_argument("--resume", action="store_true", help="keep finished runs of the part file")
     ap.add_argument("--report", action="store_true", help="only merge the part files into results/")
@@ -298,7 +299,7 @@ def main() -> None:
         bad = [p for p in problems if p not in all_problems()] + [m for m in methods if m not in METHODS]
         if bad:
             raise SystemExit(f"unknown problem or method: {bad}; problems {list(all_problems())}, methods {METHODS}")
-        run(problems, methods, a.seeds, a.evals, a.tag, a.resume)
+        run(problems, methods, a.seeds, a.evals, a.tag, a.resume, a.first_seed)
     report()
 
 
