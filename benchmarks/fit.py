@@ -165,17 +165,18 @@ def summarize(cells: dict) -> str:
     return "\n".join(lines)
 
 
-def save(output: Path, cells: dict, argv) -> None:
+def save(output: Path, cells: dict, argv, command: str | None = None) -> None:
     """Write fit.json and fit.md after every run, atomically, so a stopped benchmark keeps its cells."""
-    doc = {"machine": machine(), "cells": cells}
+    if command is None:
+        command = "python benchmarks/fit.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    doc = {"machine": machine(), "command": command, "cells": cells}
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1))
     os.replace(tmp, output)
     md = output.with_suffix(".md")
-    command = " ".join(argv if argv is not None else sys.argv[1:])
     md.write_text(f"# fit benchmark\n\nMachine: {json.dumps(doc['machine'])}\n\n"
-                  f"Command: `python benchmarks/fit.py {command}`\n\n" + summarize(cells) + "\n")
+                  f"Command: `{command}`\n\n" + summarize(cells) + "\n")
 
 
 def main(argv=None) -> None:
@@ -192,12 +193,13 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.remeasure_latency:
         output = Path(args.output)
-        cells = json.loads(output.read_text())["cells"]
+        doc = json.loads(output.read_text())
+        cells = doc["cells"]
         for runs in cells.values():
             for row in runs:
                 if "backbone" in row:
                     row["latency_ms"] = latency_of(row["backbone"], Path())
-        save(output, cells, argv)
+        save(output, cells, argv, command=doc.get("command", "python benchmarks/fit.py (see fit.json)"))
         print(summarize(cells))
         return
 
