@@ -52,9 +52,11 @@ class DeadlineReporter:
         self.seed, self.trial_id, self.results = seed, 0, []
 
     def report(self, *, resource, metric, **extra):
+        """Like autopreset's own deadline rule: stop before an epoch that would end past it."""
         self.results.append({"resource": resource, "metric": metric})
         self.trace.add(metric)
-        go_on = time.monotonic() < self.deadline
+        self.slowest = max(getattr(self, "slowest", 0.0), float(extra.get("seconds", 0.0)))
+        go_on = time.monotonic() + 1.15 * self.slowest < self.deadline
         if self.on_report is not None:
             go_on = self.on_report(resource, metric) and go_on
         return go_on
@@ -81,13 +83,19 @@ def epochs_for(config, prepared, seconds) -> int:
 
 
 def run_default(task, prepared, out, deadline, trace, seed):
-    epochs = epochs_for(DEFAULT_CONFIG, prepared, deadline - time.monotonic())
+    # A probe epoch measures this config's real epoch time; the run then plans its schedule.
+    probe = DeadlineReporter(out / "probe", 1, deadline, Trace(), seed=seed)
+    start = time.monotonic()
+    task(dict(DEFAULT_CONFIG), probe)
+    epoch_s = max(time.monotonic() - start, 1e-3)
+    epochs = max(1, int((deadline - time.monotonic()) // (1.1 * epoch_s)))
     reporter = DeadlineReporter(out / "trial", epochs, deadline, trace, seed=seed)
     task(dict(DEFAULT_CONFIG), reporter)
     return out / "trial", {"epochs": epochs, "trials": 1}
 
 
 def run_random(task, prepared, out, deadline, trace, seed):
+    from autopreset._pipeline._objective import BudgetedObjective
     from autopreset.executors import LocalExecutor
     from autopreset.schedulers import FIFO
     from autopreset.searchers import RandomSearcher
@@ -103,12 +111,17 @@ def run_random(task, prepared, out, deadline, trace, seed):
             trace.add(event["result"]["metric"])
 
     # One worker process, so that the tuner can end a trial that runs past the deadline.
-    result = Tuner(task, scheduler, executor=LocalExecutor(1),
+    # autopreset's own deadline rule (stop before an epoch that would overrun, so the trial
+    # keeps its checkpoint), and one worker process so a trial past the deadline can be ended.
+    result = Tuner(BudgetedObjective(task), scheduler, executor=LocalExecutor(1),
                    budget_s=max(1.0, deadline - time.monotonic()),
                    run_dir=out / "tuner", seed=seed, on_event=on_event).run()
-    if result.best is None:
-        raise RuntimeError("random search finished no epoch within the budget")
-    return Path(result.best.checkpoint_dir), {"trials": len(result.trials)}
+    saved = [t for t in result.trials if t.results and t.checkpoint_dir
+             and (Path(t.checkpoint_dir) / "checkpoint.json").exists()]
+    if not saved:
+        raise RuntimeError(f"random search saved no model within the budget ({len(result.trials)} trials)")
+    best = max(saved, key=lambda t: max(r["metric"] for r in t.results))
+    return Path(best.checkpoint_dir), {"trials": len(result.trials)}
 
 
 def run_optuna(task, prepared, out, deadline, trace, seed):

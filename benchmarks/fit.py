@@ -212,13 +212,16 @@ def main(argv=None) -> None:
         for budget in args.budgets:
             for prefer in args.prefer:
                 key = f"{name}|{budget}|{prefer}"
-                cells[key] = []
+                # rerunning some methods or seeds replaces just those rows of the cell
+                cells[key] = [r for r in cells.get(key, [])
+                              if not (r.get("method") in args.methods and r.get("seed") in args.seeds)]
                 for seed in args.seeds:
                     for method in args.methods:
                         if method != "autopreset" and prefer != args.prefer[0]:
                             # baselines ignore the preference: reuse their runs of the first one
                             cells[key] += [r for r in cells.get(f"{name}|{budget}|{args.prefer[0]}", [])
-                                           if r.get("method") == method and r.get("seed") == seed]
+                                           if r.get("method") == method and r.get("seed") == seed
+                                           and r not in cells[key]]
                             continue
                         row = run_cell(method, data, budget, seed, prefer, work)
                         print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
