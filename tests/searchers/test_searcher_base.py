@@ -1,6 +1,4 @@
-import time
 
-import numpy as np
 import pytest
 
 from autopreset.searchers import RandomSearcher, make_searcher
@@ -87,14 +85,13 @@ def test_nan_is_a_failure():
     assert s.history[-1].value is None and s.best() is None
 
 
-def test_random_is_seeded_and_fast():
+def test_random_is_seeded_and_valid():
+    # Its speed (well under 1 ms per suggestion) is measured in benchmarks/searchers.py.
     a = RandomSearcher(SPACE, random_state=5)
     b = RandomSearcher(SPACE, random_state=5)
     assert [a.suggest() for _ in range(20)] == [b.suggest() for _ in range(20)]
     s = RandomSearcher(SPACE, random_state=0)
-    t = time.perf_counter()
     for _ in range(200):
         c = s.suggest()
         validate(SPACE, c)
         s.observe(c, float(c["x"]))
-    assert (time.perf_counter() - t) / 200 < 1e-3
