@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,6 +84,8 @@ def autopreset_trace(run_dir: Path, start_wall: float) -> tuple[list, float]:
 def run_cell(method, data, budget, seed, prefer, work) -> dict:
     out = work / "runs" / f"{data.name}-{budget}-{prefer}-{method}-{seed}"
     result_file = out.with_suffix(".json")
+    shutil.rmtree(out, ignore_errors=True)     # a rerun starts clean
+    result_file.unlink(missing_ok=True)
     start_wall, start = time.time(), time.monotonic()
     if method == "autopreset":
         cmd = [sys.executable, "-m", "autopreset", "fit", str(data / "train"), "--budget", str(budget),
@@ -165,8 +168,23 @@ def summarize(cells: dict) -> str:
     return "\n".join(lines)
 
 
+def share_baselines(cells: dict) -> None:
+    """Baselines ignore the preference: every preference's cell shows the same baseline runs,
+    those stored under the cell that ran them (the one with the most baseline rows)."""
+    groups: dict = {}
+    for key in cells:
+        dataset, budget, _ = key.split("|")
+        groups.setdefault((dataset, budget), []).append(key)
+    for keys in groups.values():
+        source = max(keys, key=lambda k: sum(r.get("method") != "autopreset" for r in cells[k]))
+        shared = [r for r in cells[source] if r.get("method") != "autopreset"]
+        for key in keys:
+            cells[key] = [r for r in cells[key] if r.get("method") == "autopreset"] + shared
+
+
 def save(output: Path, cells: dict, argv, command: str | None = None) -> None:
     """Write fit.json and fit.md after every run, atomically, so a stopped benchmark keeps its cells."""
+    share_baselines(cells)
     if command is None:
         command = "python benchmarks/fit.py " + " ".join(argv if argv is not None else sys.argv[1:])
     doc = {"machine": machine(), "command": command, "cells": cells}
