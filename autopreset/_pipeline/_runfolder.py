@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from pathlib import Path
+
+from autopreset._atomic import write_json_atomic
 
 __all__ = ["prepare_run_folder", "create_run_folder", "write_json", "read_json", "RUN_FILE"]
 
@@ -19,18 +20,7 @@ RUN_FILE = "run.json"
 
 def write_json(path: Path, obj) -> None:
     """Write JSON atomically (temp file in the same folder, fsync, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=1, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_json_atomic(path, obj)
 
 
 def read_json(path: Path):

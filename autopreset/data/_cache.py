@@ -12,7 +12,6 @@ building it at once do no harm.
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
+
+from autopreset._atomic import write_json_atomic
 
 from ._decode import MAX_PIXELS, decode_image
 from ._scan import Dataset
@@ -102,7 +103,4 @@ def _decode_chunk(paths: list[str], resolution: int) -> np.ndarray:
 
 
 def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, ensure_ascii=False, indent=1)
-    os.replace(tmp, path)
+    write_json_atomic(path, obj)

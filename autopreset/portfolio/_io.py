@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from autopreset._atomic import write_bytes_atomic
 
 from ._preset import Preset
 
@@ -50,24 +51,8 @@ def read_preset_json(path: "str | os.PathLike") -> Any:
 
 def save_preset(preset: Preset, path: "str | os.PathLike") -> Path:
     """Write ``preset`` as indented JSON, atomically (temp file in the same folder, then replace)."""
-    path = Path(path)
     data = (json.dumps(preset.to_json(), indent=2, allow_nan=False) + "\n").encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return write_bytes_atomic(path, data)
 
 
 def _parse(data: bytes, *, source: str) -> Preset:

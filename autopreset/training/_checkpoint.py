@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autopreset._atomic import write_json_atomic as _write_json_atomic
+
 __all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint",
            "write_json_atomic", "save_tensors_atomic", "jsonable", "FORMAT"]
 
@@ -38,16 +40,7 @@ def jsonable(obj):
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, ensure_ascii=False, default=json_default)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _write_json_atomic(path, obj, indent=None, default=json_default)
 
 
 def save_tensors_atomic(path: Path, tensors: dict) -> None:
