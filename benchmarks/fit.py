@@ -37,19 +37,13 @@ METHODS = ("autopreset", "optuna", "random", "default")
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import optuna
     import timm
     import torch
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+    from autopreset.backbones import cpu_model
+
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "torch": torch.__version__, "timm": timm.__version__, "optuna": optuna.__version__,
             "date": time.strftime("%Y-%m-%d")}
 

@@ -29,13 +29,9 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    from autopreset.backbones import cpu_model
+
+    return cpu_model()
 
 
 def _configs(only: set[str] | None, preset: str = "") -> list[tuple[dict, list[str]]]:

@@ -171,7 +171,9 @@ def timing(problems, reps: int = 5) -> None:
 
 
 def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    from autopreset.backbones import cpu_model
+
+    cpu = cpu_model()
     import optuna
     import scipy
     import sklearn

@@ -7,8 +7,8 @@
 """
 from ._catalog import CATALOG, TIERS, BackboneSpec, catalog, get_spec, measure_backbone, tier_of
 from ._create import create_backbone, load_weights_file
-from ._latency import LatencyResult, machine_key, profile_latency
+from ._latency import LatencyResult, cpu_model, machine_key, profile_latency
 
 __all__ = ["create_backbone", "load_weights_file", "CATALOG", "TIERS", "BackboneSpec",
            "catalog", "get_spec", "measure_backbone", "tier_of", "LatencyResult",
-           "machine_key", "profile_latency"]
+           "cpu_model", "machine_key", "profile_latency"]

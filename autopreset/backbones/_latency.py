@@ -41,19 +41,23 @@ class LatencyResult:
     n_runs: int
 
 
-def machine_key(device: str = "cpu") -> str:
-    """A short hash naming this machine's compute (CPU model, cores, GPU, torch version)."""
-    import torch
-
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """This machine's CPU model name (from /proc/cpuinfo where there is one)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine_key(device: str = "cpu") -> str:
+    """A short hash naming this machine's compute (CPU model, cores, GPU, torch version)."""
+    import torch
+
+    cpu = cpu_model()
     gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else ""
     text = f"{cpu}|{os.cpu_count()}|{gpu}|{torch.__version__}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
