@@ -6,7 +6,6 @@ run on the same machine plans at once. Inference (validation) speed is measured 
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 
@@ -34,28 +33,23 @@ def measure_train_speed(names, input_size: int, *, batch_size: int = 64, n_class
 
     from autopreset.backbones import machine_key
     from autopreset.data import cache_dir as default_cache_dir
-    from autopreset.data._cache import _write_json_atomic
+    from autopreset._atomic import merge_json_atomic, read_json_dict
 
     if threads:
         torch.set_num_threads(int(threads))
     threads = torch.get_num_threads()
     path = default_cache_dir(cache_dir) / "speed" / f"{machine_key(device)}.json"
-    try:
-        stored = json.loads(path.read_text()) if path.is_file() else {}
-    except (OSError, json.JSONDecodeError):
-        stored = {}
-    out, changed = {}, False
+    stored = read_json_dict(path)
+    out, fresh = {}, {}
     for name in names:
         key = f"{name}|{input_size}|{batch_size}|{device}|{threads}"
         if key in stored and not refresh:
             out[name] = TrainSpeed(**stored[key])
             continue
         out[name] = _measure(name, int(input_size), int(batch_size), n_classes, device, steps)
-        stored[key] = asdict(out[name])
-        changed = True
-    if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_json_atomic(path, stored)
+        fresh[key] = asdict(out[name])
+    if fresh:   # merge with what another process may have written meanwhile
+        merge_json_atomic(path, fresh)
     return out
 
 

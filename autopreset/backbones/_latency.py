@@ -12,16 +12,14 @@ machine or a torch upgrade measures afresh.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ..data._cache import _write_json_atomic as write_json_atomic
+from .._atomic import merge_json_atomic, read_json_dict
 
 __all__ = ["LatencyResult", "profile_latency", "machine_key"]
 
@@ -83,28 +81,18 @@ def profile_latency(names, input_size: int, *, device: str = "cpu", threads: int
         torch.set_num_threads(int(threads))
     threads = torch.get_num_threads()
     path = default_cache_dir(cache_dir) / "latency" / f"{machine_key(device)}.json"
-    stored = _read(path)
-    out, changed = {}, False
+    stored = read_json_dict(path)
+    out, fresh = {}, {}
     for name in names:
         key = f"{name}|{input_size}|{device}|{threads}"
         if key in stored and not refresh:
             out[name] = LatencyResult(**stored[key])
             continue
         out[name] = _measure(name, int(input_size), device, threads, batch_size, max_seconds)
-        stored[key] = asdict(out[name])
-        changed = True
-    if changed:   # merge with what another process may have written meanwhile
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = {f"{r.name}|{r.input_size}|{device}|{threads}": asdict(r) for r in out.values()}
-        write_json_atomic(path, {**_read(path), **fresh})
+        fresh[key] = asdict(out[name])
+    if fresh:   # merge with what another process may have written meanwhile
+        merge_json_atomic(path, fresh)
     return out
-
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        return {}                      # a damaged cache is measured afresh
 
 
 def _measure(name, input_size, device, threads, batch_size, max_seconds) -> LatencyResult:
