@@ -55,7 +55,8 @@ class DeadlineReporter:
         """Like autopreset's own deadline rule: stop before an epoch that would end past it."""
         self.results.append({"resource": resource, "metric": metric})
         self.trace.add(metric)
-        self.slowest = max(getattr(self, "slowest", 0.0), float(extra.get("seconds", 0.0)))
+        self.last_epoch_s = float(extra.get("seconds", 0.0))
+        self.slowest = max(getattr(self, "slowest", 0.0), self.last_epoch_s)
         go_on = time.monotonic() + 1.15 * self.slowest < self.deadline
         if self.on_report is not None:
             go_on = self.on_report(resource, metric) and go_on
@@ -83,12 +84,16 @@ def epochs_for(config, prepared, seconds) -> int:
 
 
 def run_default(task, prepared, out, deadline, trace, seed):
-    # A probe epoch measures this config's real epoch time; the run then plans its schedule.
-    probe = DeadlineReporter(out / "probe", 1, deadline, Trace(), seed=seed)
+    # A probe of two epochs measures this config's epoch time (the second epoch's, which holds
+    # no model creation or first-call warm-up); the run then plans its cosine schedule to fill
+    # what is left. The deadline rule still stops it before an epoch that would overrun.
+    probe = DeadlineReporter(out / "probe", 2, deadline, Trace(), seed=seed)
     start = time.monotonic()
     task(dict(DEFAULT_CONFIG), probe)
-    epoch_s = max(time.monotonic() - start, 1e-3)
-    epochs = max(1, int((deadline - time.monotonic()) // (1.1 * epoch_s)))
+    probe_s = max(time.monotonic() - start, 1e-3)
+    epoch_s = probe.last_epoch_s if probe.results else probe_s
+    setup_s = max(0.0, probe_s - len(probe.results) * epoch_s)
+    epochs = max(1, int((deadline - time.monotonic() - setup_s) // (1.05 * epoch_s)))
     reporter = DeadlineReporter(out / "trial", epochs, deadline, trace, seed=seed)
     task(dict(DEFAULT_CONFIG), reporter)
     return out / "trial", {"epochs": epochs, "trials": 1}

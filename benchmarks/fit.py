@@ -4,8 +4,11 @@
     python benchmarks/fit.py --datasets digits --budgets 300 --seeds 0 1 2 --prefer latency
 
 For every dataset (written with a held-out test split by ``autopreset demo-data``), budget,
-seed and preference, each method runs in its own process, one after another (never two at
-once), with the same trainer, the same train/validation split and the same test split:
+seed and preference, each method runs in its own process with the same trainer, the same
+train/validation split and the same test split. By default the runs go one after another
+(never two at once); ``--lanes N`` runs N at once, each pinned to its own core (CPU affinity),
+so every method gets one dedicated core, and re-measures the chosen backbones' latency at the
+end, on a quiet machine:
 
 * autopreset: ``autopreset fit TRAIN --budget B --prefer P --seed S``
 * optuna:     TPE + HyperbandPruner over the lecture's full space (benchmarks/_fit_baselines.py)
@@ -20,6 +23,7 @@ benchmarks/results/fit.json and fit.md (merged with earlier cells of the same gr
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -28,7 +32,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +42,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("autopreset", "optuna", "random", "default")
 
 
-def machine() -> dict:
+def machine(lanes: int = 1) -> dict:
     import optuna
     import timm
     import torch
@@ -45,7 +51,8 @@ def machine() -> dict:
 
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "torch": torch.__version__, "timm": timm.__version__, "optuna": optuna.__version__,
-            "date": time.strftime("%Y-%m-%d")}
+            "date": time.strftime("%Y-%m-%d"), "runs_at_once": lanes,
+            "cores_per_run": 1 if lanes > 1 else os.cpu_count()}
 
 
 def make_data(name: str, work: Path) -> Path:
@@ -75,7 +82,7 @@ def autopreset_trace(run_dir: Path, start_wall: float) -> tuple[list, float]:
     return trace, best
 
 
-def run_cell(method, data, budget, seed, prefer, work) -> dict:
+def run_cell(method, data, budget, seed, prefer, work, core=None) -> dict:
     out = work / "runs" / f"{data.name}-{budget}-{prefer}-{method}-{seed}"
     result_file = out.with_suffix(".json")
     shutil.rmtree(out, ignore_errors=True)     # a rerun starts clean
@@ -89,7 +96,9 @@ def run_cell(method, data, budget, seed, prefer, work) -> dict:
                "--train", str(data / "train"), "--test", str(data / "test"), "--budget", str(budget),
                "--seed", str(seed), "--out", str(out), "--result", str(result_file)]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=2 * budget + 300)
+        pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=2 * budget + 300,
+                              preexec_fn=pin)
     except subprocess.TimeoutExpired:
         return {"method": method, "seed": seed, "error": f"killed after {2 * budget + 300}s",
                 "wall_s": time.monotonic() - start}
@@ -108,7 +117,7 @@ def run_cell(method, data, budget, seed, prefer, work) -> dict:
     else:
         row = json.loads(result_file.read_text())
     row.update(method=method, seed=seed, wall_s=wall, overrun_s=wall - budget,
-               latency_ms=latency_of(row["backbone"], data))
+               latency_ms=latency_of(row["backbone"], data) if core is None else None)
     return row
 
 
@@ -154,7 +163,8 @@ def summarize(cells: dict) -> str:
             reached = [t for t in reach if t is not None]
             reach_txt = (f"{statistics.median(reached):.0f} ({len(reached)}/{len(ok)} reached)"
                          if reached else ("n/a" if target is None else f"never (0/{len(ok)})"))
-            backbones = sorted({f"{r['backbone']} ({r['latency_ms']:.2f})" for r in ok})
+            backbones = sorted({f"{r['backbone']} ({r['latency_ms']:.2f})" if r.get("latency_ms")
+                                else r["backbone"] for r in ok})
             lines.append(
                 f"| {dataset} | {budget} | {prefer} | {method} | {statistics.median(accs):.4f} "
                 f"[{min(accs):.4f}, {max(accs):.4f}] | {max(r['overrun_s'] for r in ok):+.1f} | "
@@ -176,12 +186,12 @@ def share_baselines(cells: dict) -> None:
             cells[key] = [r for r in cells[key] if r.get("method") == "autopreset"] + shared
 
 
-def save(output: Path, cells: dict, argv, command: str | None = None) -> None:
+def save(output: Path, cells: dict, argv, command: str | None = None, lanes: int = 1) -> None:
     """Write fit.json and fit.md after every run, atomically, so a stopped benchmark keeps its cells."""
     share_baselines(cells)
     if command is None:
         command = "python benchmarks/fit.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    doc = {"machine": machine(), "command": command, "cells": cells}
+    doc = {"machine": machine(lanes), "command": command, "cells": cells}
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1))
@@ -198,6 +208,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--prefer", nargs="+", default=["latency", "accuracy"])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--lanes", type=int, default=1,
+                        help="Runs at once, each pinned to its own core (default 1: one after another).")
     parser.add_argument("--work", default=None, help="Scratch folder (default: a temp folder).")
     parser.add_argument("--output", default=str(RESULTS / "fit.json"))
     parser.add_argument("--remeasure-latency", action="store_true",
@@ -219,6 +231,7 @@ def main(argv=None) -> None:
     output = Path(args.output)
     previous = json.loads(output.read_text()) if output.exists() else {}
     cells = previous.get("cells", {})
+    jobs = []
     for name in args.datasets:
         data = make_data(name, work)
         for budget in args.budgets:
@@ -229,16 +242,40 @@ def main(argv=None) -> None:
                               if not (r.get("method") in args.methods and r.get("seed") in args.seeds)]
                 for seed in args.seeds:
                     for method in args.methods:
-                        if method != "autopreset" and prefer != args.prefer[0]:
-                            # baselines ignore the preference: reuse their runs of the first one
-                            cells[key] += [r for r in cells.get(f"{name}|{budget}|{args.prefer[0]}", [])
-                                           if r.get("method") == method and r.get("seed") == seed
-                                           and r not in cells[key]]
-                            continue
-                        row = run_cell(method, data, budget, seed, prefer, work)
-                        print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
-                        cells[key].append(row)
-                        save(output, cells, argv)
+                        # baselines ignore the preference: they run once, under the first one
+                        if method == "autopreset" or prefer == args.prefer[0]:
+                            jobs.append((key, method, data, budget, seed, prefer))
+    lock = threading.Lock()
+    cores = itertools.cycle(sorted(os.sched_getaffinity(0)))
+    free_cores = [next(cores) for _ in range(args.lanes)] if args.lanes > 1 else [None]
+    if args.lanes > 1:
+        import torch
+
+        torch.set_num_threads(1)         # the parent's test evaluations stay off the lanes' cores
+
+    def lane(job):
+        key, method, data, budget, seed, prefer = job
+        with lock:
+            core = free_cores.pop()
+        try:
+            row = run_cell(method, data, budget, seed, prefer, work, core=core)
+        finally:
+            with lock:
+                free_cores.append(core)
+        with lock:
+            print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
+            cells[key].append(row)
+            save(output, cells, argv, lanes=args.lanes)
+
+    with ThreadPoolExecutor(max_workers=args.lanes) as pool:
+        for future in [pool.submit(lane, job) for job in jobs]:
+            future.result()
+    if args.lanes > 1:                   # latency measured now, with nothing else running
+        for runs in cells.values():
+            for row in runs:
+                if "backbone" in row and not row.get("latency_ms"):
+                    row["latency_ms"] = latency_of(row["backbone"], Path())
+        save(output, cells, argv, lanes=args.lanes)
     print(summarize(cells))
 
 

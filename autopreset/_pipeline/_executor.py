@@ -46,7 +46,9 @@ def worker_threads(n_workers: int, dask) -> int | None:
     and an epoch can take 10x longer than on one thread; None (torch's default) on Dask."""
     if dask is not None:
         return None
-    cores = os.cpu_count() or 1
+    from autopreset.executors._local import usable_cores
+
+    cores = usable_cores()
     try:
         busy = os.getloadavg()[0]
     except (OSError, AttributeError):

@@ -57,6 +57,15 @@ class _Worker:
         self.job: Job | None = None
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. under taskset or a container's
+    cpuset), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class LocalExecutor(Executor):
     """Trials in ``n_workers`` local processes (the objective must be picklable: a module-level
     function or an instance of a module-level class).
@@ -65,7 +74,7 @@ class LocalExecutor(Executor):
     """
 
     def __init__(self, n_workers: int | None = None, *, start_method: str = "spawn"):
-        n = (os.cpu_count() or 1) if n_workers is None else n_workers
+        n = usable_cores() if n_workers is None else n_workers
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n_workers must be a positive integer; got {n_workers!r}")
         self.n_workers = n
