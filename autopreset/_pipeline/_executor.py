@@ -5,32 +5,16 @@ from __future__ import annotations
 
 import os
 
-from autopreset.executors import DaskExecutor, Executor, LocalExecutor
-from autopreset.executors._local import _Worker
+from autopreset.executors import DaskExecutor, LocalExecutor
 
-__all__ = ["WarmLocalExecutor", "make_executor", "worker_threads"]
-
-
-class WarmLocalExecutor(LocalExecutor):
-    """A :class:`LocalExecutor` whose workers can be started before the tuner runs."""
-
-    def prestart(self, objective) -> None:
-        self._objective = objective
-        self._workers = [_Worker(self._ctx, objective) for _ in range(self.n_workers)]
-
-    def start(self, objective, *, on_report, on_done) -> None:
-        if self._workers and objective is self._objective and all(w.proc.is_alive() for w in self._workers):
-            Executor.start(self, objective, on_report=on_report, on_done=on_done)
-            return
-        self.close()
-        super().start(objective, on_report=on_report, on_done=on_done)
+__all__ = ["make_executor", "worker_threads"]
 
 
 def make_executor(n_workers: int, dask: str | None, objective=None):
     """(executor, dask client or None); local workers are started at once when ``objective``
     is given."""
     if dask is None:
-        ex = WarmLocalExecutor(n_workers)
+        ex = LocalExecutor(n_workers)
         if objective is not None:
             ex.prestart(objective)
         return ex, None

@@ -68,3 +68,9 @@ class BudgetedObjective:
     def __call__(self, config: dict, reporter) -> None:
         _quiet_repeats()
         self.task(config, _StopEarly(reporter, self.margin))
+
+    def warm_up(self) -> None:
+        """Called by a local worker before its first trial (see LocalExecutor)."""
+        warm_up = getattr(self.task, "warm_up", None)
+        if callable(warm_up):
+            warm_up()

@@ -19,11 +19,22 @@ from autopreset.executors._base import Executor, Job, run_job
 
 
 def _worker_main(conn, objective: Callable) -> None:
-    """Worker loop: receive jobs, run them, stream reports; exit when the tuner goes away."""
+    """Worker loop: receive jobs, run them, stream reports; exit when the tuner goes away.
+
+    An objective with a ``warm_up()`` method has it called once, before the first job: the
+    place for imports and device start-up (a CUDA context), paid while the worker waits rather
+    than out of its first trial. A failing warm-up is ignored; the trial will report the error.
+    """
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the tuner's to handle
     except (ValueError, OSError):
         pass
+    warm_up = getattr(objective, "warm_up", None)
+    if callable(warm_up):
+        try:
+            warm_up()
+        except Exception:
+            pass
 
     while True:
         try:
@@ -81,7 +92,27 @@ class LocalExecutor(Executor):
         self._ctx = mp.get_context(start_method)
         self._workers: list[_Worker] = []
 
+    def prestart(self, objective) -> None:
+        """Start the worker processes now, before the tuner runs, so that their start-up
+        (interpreter, imports, the objective's ``warm_up()``) overlaps the caller's own work.
+        A later :meth:`start` with the same objective object uses them."""
+        self._check_picklable(objective)
+        self.close()
+        self._objective = objective
+        self._workers = [_Worker(self._ctx, objective) for _ in range(self.n_workers)]
+
     def start(self, objective, *, on_report, on_done) -> None:
+        prestarted = (self._workers and objective is getattr(self, "_objective", None)
+                      and all(w.proc.is_alive() and w.job is None for w in self._workers))
+        if not prestarted:
+            self._check_picklable(objective)
+            self.close()
+        super().start(objective, on_report=on_report, on_done=on_done)
+        if not prestarted:
+            self._workers = [_Worker(self._ctx, objective) for _ in range(self.n_workers)]
+
+    @staticmethod
+    def _check_picklable(objective) -> None:
         import pickle
 
         try:
@@ -89,8 +120,6 @@ class LocalExecutor(Executor):
         except Exception as exc:
             raise ValueError(f"objective {objective!r} cannot be sent to worker processes ({exc}); "
                              "use a module-level function or class instance") from None
-        super().start(objective, on_report=on_report, on_done=on_done)
-        self._workers = [_Worker(self._ctx, objective) for _ in range(self.n_workers)]
 
     @property
     def n_running(self) -> int:

@@ -10,3 +10,17 @@ def crashy(config, reporter):
             os.kill(os.getpid(), signal.SIGKILL)
         if not reporter.report(resource=r, metric=config["x"] + 1.0 / r, pid=os.getpid()):
             return
+
+
+class WarmObjective:
+    """Records which process warmed up; each trial reports its pid and whether it was warm."""
+
+    def __init__(self):
+        self.warmed_pid = None
+
+    def warm_up(self):
+        self.warmed_pid = os.getpid()
+
+    def __call__(self, config, reporter):
+        reporter.report(resource=1, metric=config["x"], pid=os.getpid(),
+                        warm=self.warmed_pid == os.getpid())

@@ -52,3 +52,19 @@ def test_unpicklable_objective_is_a_clear_error():
     space = {"x": Float(0.0, 1.0)}
     with pytest.raises(ValueError, match="module-level"):
         Tuner(lambda c, r: None, FIFO(space=space, max_resource=2, max_trials=1), executor=LocalExecutor(1)).run()
+
+
+def test_prestarted_workers_are_warmed_up_and_reused_by_the_tuner(tmp_path):
+    from _objectives import WarmObjective
+
+    objective = WarmObjective()
+    ex = LocalExecutor(2)
+    ex.prestart(objective)
+    pids = {w.proc.pid for w in ex._workers}
+    space = {"x": Float(0.0, 1.0)}
+    r = Tuner(objective, FIFO(space=space, max_resource=1, max_trials=6, random_state=0),
+              executor=ex, run_dir=tmp_path).run()
+    assert [t.status for t in r.trials] == ["completed"] * 6
+    assert {t.results[0]["pid"] for t in r.trials} <= pids     # no new processes
+    assert all(t.results[0]["warm"] for t in r.trials)         # warm_up ran before the trials
+    assert objective.warmed_pid is None                        # ...in the workers, not here
