@@ -17,9 +17,9 @@ or replayed curves on a simulated clock:
 
 At the switch the rest is re-planned from the epoch times the portfolio phase measured (the
 plan's speeds were measured on bare steps, perhaps on a machine busier or quieter than now):
-max_resource shrinks when epochs are slower so the best survivor still finishes its schedule,
-or grows (continuation only) when they are faster, and the Hyperband brackets are re-planned
-for it. Everything here is decided from reported results (their ``seconds`` and ledger
+the best survivor's schedule (max_resource, up to 1.5x the plan's) gets at least half of the
+time left, so max_resource shrinks when epochs are slower and grows when they are faster, and
+the Hyperband brackets are re-planned for it in the other half. Everything here is decided from reported results (their ``seconds`` and ledger
 ``time``) and the plan, so replaying the journal rebuilds the same state.
 """
 from __future__ import annotations
@@ -28,7 +28,9 @@ from autopreset.schedulers import (ASHA, CONTINUE, FIFO, STOP, Hyperband, Succes
                                    Suggestion, TrialScheduler)
 from autopreset.searchers import Searcher
 
-__all__ = ["PortfolioHyperband", "ListSearcher", "narrow_around"]
+__all__ = ["PortfolioHyperband", "ListSearcher", "narrow_around", "EXPLOIT_MIN_SHARE"]
+
+EXPLOIT_MIN_SHARE = 0.5   # of the time left at the switch, for the best survivor's schedule
 
 
 class ListSearcher(Searcher):
@@ -146,11 +148,15 @@ class PortfolioHyperband(TrialScheduler):
         e = 1.1 * float(np.median(secs))
         left = plan.search_s - max(times)
         top, R, job = lead.resource, plan.max_resource, plan.job_s
+        cap = int(1.5 * R)
         if hb is None:            # continuation: the lead survivor gets the time that is left
-            new = int(np.clip(top + (left - job) // e, top + 1, int(1.5 * R)))
-        else:                     # its planned share of the rest, never more than planned
-            share = 1.0 - hb.budget_s / max(plan.hyperband_s, 1e-9)
-            new = int(np.clip(top + (share * left - job) // e, top + 1, R))
+            new = int(np.clip(top + (left - job) // e, top + 1, cap))
+        else:
+            # its planned share of the rest, and at least EXPLOIT_MIN_SHARE of it: when the
+            # budget affords only a few full schedules, the final model's training length
+            # matters more than another bracket (the cap binds first at large budgets)
+            share = max(EXPLOIT_MIN_SHARE, 1.0 - hb.budget_s / max(plan.hyperband_s, 1e-9))
+            new = int(np.clip(top + (share * left - job) // e, top + 1, cap))
         self.replanned = {"max_resource": [R, new], "epoch_s": e, "left_s": left}
         if hb is None or new == R:
             return new, hb
@@ -162,7 +168,7 @@ class PortfolioHyperband(TrialScheduler):
                                 min_resource=min(hb.min_resource, new), overhead_s=job, safety=1.0)
             if hb.n_configs >= plan.eta and hb.max_resource == new:
                 return new, hb
-        new = int(np.clip(top + (left - job) // e, top + 1, R))   # no brackets fit: continue
+        new = int(np.clip(top + (left - job) // e, top + 1, cap))   # no brackets fit: continue
         self.replanned["max_resource"][1] = new
         return new, None
 

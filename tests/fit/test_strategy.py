@@ -163,16 +163,22 @@ def test_refit_is_planned_only_when_it_fits_beside_the_search():
 @pytest.mark.parametrize("slowdown", [1.6, 0.6])
 def test_rest_is_replanned_from_measured_epoch_times(slowdown):
     """Epochs slower (or faster) than the measured speeds promised: the best survivor still
-    finishes a full schedule within the budget, which shrinks (or, continuing, grows)."""
+    finishes a full schedule within the budget, shorter (or longer) than at the promised speed,
+    and that schedule gets at least half of the time left at the switch."""
+    from autopreset._pipeline._strategy import EXPLOIT_MIN_SHARE
+
     for budget in (600, 1800):
         cost, pref, plan = strategy(budget)
+        _, as_measured = run(plan, cost, pref)
         result, sched = run(plan, cost, pref, slowdown=slowdown)
         assert sched.replanned is not None
         before, after = sched.replanned["max_resource"]
         assert before == plan.max_resource
-        if slowdown > 1:
-            assert after < before
-        elif plan.hyperband is None:
-            assert after > before
+        expected = as_measured.replanned["max_resource"][1]
+        assert after < expected if slowdown > 1 else after >= expected
         assert result.spent_s <= plan.search_s + 1e-6
         assert result.best.resource == sched.max_resource == after
+        if after < int(1.5 * before):              # not held back by the cap
+            rp = sched.replanned                   # the lead continues from the portfolio's top rung
+            lead_s = rp["epoch_s"] * (after - plan.portfolio_top)
+            assert lead_s >= EXPLOIT_MIN_SHARE * rp["left_s"] - rp["epoch_s"] - plan.job_s
