@@ -17,6 +17,7 @@ preset card. The whole call, start-up and saving included, ends within the budge
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 __all__ = ["fit"]
@@ -173,7 +174,12 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
 
         cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in allowed), prepared,
                                   device=dev, threads=objective.task.threads)
-        plan = _make_plan(clock, cost, allowed, n_workers, preset_obj)
+        from autopreset._pipeline._data import mirror_check
+
+        mirror = mirror_check(prepared, random_state=seed)
+        ctx.say(f"{mirror.describe()} ({clock.elapsed():.1f}s)")
+        plan = dataclasses.replace(_make_plan(clock, cost, allowed, n_workers, preset_obj),
+                                   flip=mirror.flip)
     if plan_only:
         print(plan.describe())
         return None
@@ -186,7 +192,8 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
             "prefer": prefer, "max_latency_ms": max_latency_ms, "seed": seed,
             "resolution": prepared.resolution, "device": dev, "latency_device": latency_device,
             "setup_s": clock.elapsed(), "preset": preset_obj.to_json(),
-            "preference": pref.to_json(), "cost": cost.to_json(), "plan": plan.to_json()})
+            "preference": pref.to_json(), "cost": cost.to_json(), "plan": plan.to_json(),
+            "mirror_check": mirror.to_json()})
     result, scheduler = _search(ctx, folder, plan, pref, preset_obj, objective, executor, seed,
                                 resume=state is not None)
     picked = pick_best(result, prepared.n_val)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Prepared", "prepare_data", "working_resolution"]
+__all__ = ["Prepared", "prepare_data", "working_resolution", "MirrorCheck", "mirror_check"]
 
 MIN_RESOLUTION, MAX_RESOLUTION = 32, 128
 
@@ -72,3 +72,75 @@ def prepare_data(data, *, seed: int, val_fraction: float = 0.2, resolution: int 
         raise ValueError(f"resolution must be an integer >= 8, got {resolution!r}")
     cache = build_cache(dataset, int(resolution), n_jobs=n_jobs)
     return Prepared(dataset, train_idx, val_idx, int(resolution), cache)
+
+
+@dataclass(frozen=True)
+class MirrorCheck:
+    """Whether left-right mirroring keeps the classes: a linear probe's validation accuracy on
+    the images as they are and mirrored. ``kept`` is the share of its above-chance accuracy
+    that survives mirroring (about 1 for natural images, about 0.3 for digits and letters)."""
+
+    flip: bool
+    accuracy: float
+    mirrored_accuracy: float
+    chance: float
+
+    @property
+    def kept(self) -> float:
+        return (self.mirrored_accuracy - self.chance) / max(self.accuracy - self.chance, 1e-9)
+
+    def describe(self) -> str:
+        if self.flip:
+            return (f"augmentation: random crops and horizontal flips (a linear probe keeps "
+                    f"{self.kept:.0%} of its accuracy on mirrored validation images)")
+        return (f"augmentation: random crops, no flips: orientation matters here (a linear probe "
+                f"keeps only {self.kept:.0%} of its accuracy on mirrored validation images)")
+
+    def to_json(self) -> dict:
+        return {"flip": self.flip, "accuracy": self.accuracy,
+                "mirrored_accuracy": self.mirrored_accuracy, "chance": self.chance}
+
+
+MIRROR_MIN_KEPT = 0.8      # below: mirroring changes what the classes look like
+MIRROR_MIN_SIGNAL = 0.1    # the probe must beat chance by this much to tell anything
+
+
+def mirror_check(prepared: Prepared, *, random_state=0, max_train: int = 2000,
+                 max_val: int = 1000, side: int = 8) -> MirrorCheck:
+    """Decide horizontal-flip augmentation from the data, in about a second.
+
+    Flips are the standard augmentation for natural images, and wrong where orientation is the
+    class (digits, letters, arrows, left/right body parts): a mirrored "3" is no digit, and
+    the model learns to accept it. A logistic regression on ``side`` x ``side`` grey thumbnails
+    of (at most) ``max_train`` training images is scored on validation images as they are and
+    mirrored; flips stay on unless the probe beats chance by ``MIRROR_MIN_SIGNAL`` and keeps
+    less than ``MIRROR_MIN_KEPT`` of that margin on mirrored images.
+    """
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(random_state)
+    tr = np.sort(rng.permutation(prepared.train_idx)[:max_train])
+    va = np.sort(rng.permutation(prepared.val_idx)[:max_val])
+    labels = np.asarray(prepared.dataset.labels)
+    images = prepared.cache.open()
+
+    def thumbs(idx):                     # (n, side, side, 3) colour thumbnails
+        x = images[idx].astype(np.float32)
+        k = max(1, x.shape[1] // side)
+        n = (x.shape[1] // k) * k
+        return x[:, :n, :n].reshape(len(idx), n // k, k, n // k, k, 3).mean((2, 4))
+
+    x_tr, x_va = thumbs(tr), thumbs(va)
+    y_tr, y_va = labels[tr], labels[va]
+    chance = float(np.bincount(y_va).max() / len(y_va)) if len(y_va) else 1.0
+    if len(np.unique(y_tr)) < 2 or len(y_va) == 0:
+        return MirrorCheck(True, chance, chance, chance)
+    scaler = StandardScaler().fit(x_tr.reshape(len(tr), -1))
+    probe = RidgeClassifier(alpha=10.0).fit(scaler.transform(x_tr.reshape(len(tr), -1)), y_tr)
+    acc = float(probe.score(scaler.transform(x_va.reshape(len(va), -1)), y_va))
+    mirrored = float(probe.score(scaler.transform(x_va[:, :, ::-1].reshape(len(va), -1)), y_va))
+    check = MirrorCheck(True, acc, mirrored, chance)
+    if acc - chance >= MIRROR_MIN_SIGNAL and check.kept < MIRROR_MIN_KEPT:
+        check = MirrorCheck(False, acc, mirrored, chance)
+    return check

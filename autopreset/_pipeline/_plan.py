@@ -48,11 +48,12 @@ class FitPlan:
     refit_s: float = 0.0                       # seconds kept to refit on train+validation
     crop_scale: float = 0.25                   # random-crop strength for this schedule length
     job_s: float = 1.0                         # seconds to start or resume a trial
+    flip: bool = True                          # horizontal flips (off where orientation matters)
 
     @property
     def constants(self) -> dict:
         """Trainer settings fixed for the whole run (added to the space as constants)."""
-        return {"crop_scale": self.crop_scale}
+        return {"crop_scale": self.crop_scale, "augment": "crop_flip" if self.flip else "crop"}
 
     @property
     def min_resource(self) -> int:
@@ -81,7 +82,7 @@ class FitPlan:
         lines = [f"plan: {self.budget_s:.0f}s budget = {self.search_s:.0f}s search "
                  f"+ {self.reserve_s:.0f}s to finish (rest: setup), {self.n_workers} worker(s), "
                  f"R={self.max_resource} epochs, eta={self.eta}, random crops >= "
-                 f"{self.crop_scale:.0%} of the image",
+                 f"{self.crop_scale:.0%} of the image{'' if self.flip else ', no flips'}",
                  f"  1. portfolio: {len(self.portfolio)} config(s), successive halving {rungs} "
                  f"(configs@epochs), ~{self.portfolio_s:.0f}s"]
         for i, c in enumerate(self.portfolio):
