@@ -42,6 +42,15 @@ RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("autopreset", "optuna", "random", "default")
 
 
+def code_commit() -> str:
+    """The commit of the code that ran (rows of one grid may come from several runs)."""
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def machine(lanes: int = 1) -> dict:
     import optuna
     import timm
@@ -116,7 +125,7 @@ def run_cell(method, data, budget, seed, prefer, work, core=None) -> dict:
                "val_accuracy": predictor.card.metrics.get("val_accuracy", best_val)}
     else:
         row = json.loads(result_file.read_text())
-    row.update(method=method, seed=seed, wall_s=wall, overrun_s=wall - budget,
+    row.update(method=method, seed=seed, wall_s=wall, overrun_s=wall - budget, commit=code_commit(),
                latency_ms=latency_of(row["backbone"], data) if core is None else None)
     return row
 
