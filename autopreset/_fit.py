@@ -196,9 +196,14 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
             "mirror_check": mirror.to_json()})
     result, scheduler = _search(ctx, folder, plan, pref, preset_obj, objective, executor, seed,
                                 resume=state is not None)
-    picked = pick_best(result, prepared.n_val)
+    picked = pick_best(result, prepared.n_val, _fast_first(pref))
     refit_dir = refit(ctx, folder, prepared, plan, preset_obj, picked and picked[0], dev, dask, seed)
     return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler, refit_dir)
+
+
+def _fast_first(pref):
+    """Backbone latencies when the final pick should favour speed (``--prefer latency``)."""
+    return dict(pref.latency_ms) if pref.prefer == "latency" else None
 
 
 def _load_preset(preset):
@@ -282,7 +287,7 @@ def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=
 
     clock = ctx.clock
     ctx.progress.close()
-    picked = pick_best(result, prepared.n_val)
+    picked = pick_best(result, prepared.n_val, _fast_first(pref))
     if picked is None:
         reasons = "; ".join(sorted({t.reason for t in result.trials if t.reason}))[:300]
         raise ValueError(f"no trial finished an epoch within the budget of {clock.budget_s:.0f}s "

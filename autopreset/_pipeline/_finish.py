@@ -68,7 +68,7 @@ def write_outputs(folder: Path, records: list[dict], *, chosen: int, summary: st
     return notes
 
 
-def pick_best(result, n_val: int | None = None):
+def pick_best(result, n_val: int | None = None, latency_ms: dict[str, float] | None = None):
     """(trial, which epoch to keep: "best" or "last") with the best validation accuracy in its
     saved checkpoint, or None. The checkpoint, not the journal, decides: a trial killed at the
     deadline reported epochs its checkpoint may not hold.
@@ -77,6 +77,11 @@ def pick_best(result, n_val: int | None = None):
     standard error of a validation accuracy on ``n_val`` images: at the end of the cosine
     schedule the weights are annealed, while the arg-max over noisy per-epoch scores is biased
     upward (on MNIST-5k here: best epoch 0.9788 val / 0.965 test, last epoch 0.9788 / 0.980).
+
+    With ``latency_ms`` (backbone -> ms; ``--prefer latency``) the one-standard-error rule
+    (Breiman et al. 1984; Hastie et al., ESL 7.10) picks among trials: of those within one
+    standard error of the best validation accuracy, the one with the fastest backbone, since a
+    difference smaller than the validation set can resolve buys no accuracy and costs latency.
     """
     scored = []
     for t in result.trials:
@@ -91,12 +96,20 @@ def pick_best(result, n_val: int | None = None):
         if best.get("metric") is None or not history:
             continue
         p, last = float(best["metric"]), float(history[-1]["metric"])
-        se = math.sqrt(max(p * (1 - p), 0.0) / n_val) + 1.0 / n_val if n_val else 0.0
-        if last >= p - se:
+        if last >= p - _standard_error(p, n_val):
             scored.append((last, int(history[-1]["epoch"]), -t.trial_id, t, "last"))
         else:
             scored.append((p, int(best["epoch"]), -t.trial_id, t, "best"))
     if not scored:
         return None
     top = max(scored, key=lambda x: x[:3])
+    if latency_ms:
+        close = [x for x in scored if x[0] >= top[0] - _standard_error(top[0], n_val)]
+        top = min(close, key=lambda x: (latency_ms.get(x[3].config.get("backbone"), math.inf),
+                                        -x[0], -x[1], -x[2]))
     return top[3], top[4]
+
+
+def _standard_error(p: float, n_val: int | None) -> float:
+    """One standard error of an accuracy ``p`` measured on ``n_val`` images, plus one image."""
+    return math.sqrt(max(p * (1 - p), 0.0) / n_val) + 1.0 / n_val if n_val else 0.0
