@@ -207,7 +207,20 @@ def save(output: Path, cells: dict, argv, command: str | None = None, lanes: int
     os.replace(tmp, output)
     md = output.with_suffix(".md")
     md.write_text(f"# fit benchmark\n\nMachine: {json.dumps(doc['machine'])}\n\n"
-                  f"Command: `{command}`\n\n" + summarize(cells) + "\n")
+                  f"Last command: `{command}`\n\n{provenance(cells)}\n\n" + summarize(cells) + "\n")
+
+
+def provenance(cells: dict) -> str:
+    """Which commit ran which rows (a grid is often filled by several invocations)."""
+    by: dict = {}
+    for key, runs in cells.items():
+        dataset, budget, prefer = key.split("|")
+        for r in runs:
+            who = r.get("method") if r.get("method") != "autopreset" else f"autopreset --prefer {prefer}"
+            by.setdefault(r.get("commit", "unrecorded"), {}).setdefault(who, set()).add(f"{dataset} {budget}s")
+    return "Code that ran the rows: " + "; ".join(
+        f"commit {c}: " + ", ".join(f"{who} ({', '.join(sorted(where))})" for who, where in sorted(v.items()))
+        for c, v in sorted(by.items()))
 
 
 def main(argv=None) -> None:
