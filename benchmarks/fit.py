@@ -245,7 +245,8 @@ def main(argv=None) -> None:
             for row in runs:
                 if "backbone" in row:
                     row["latency_ms"] = latency_of(row["backbone"], Path())
-        save(output, cells, argv, command=doc.get("command", "python benchmarks/fit.py (see fit.json)"))
+        save(output, cells, argv, command=doc.get("command", "python benchmarks/fit.py (see fit.json)"),
+             lanes=int(doc.get("machine", {}).get("runs_at_once", 1)))
         print(summarize(cells))
         return
 
