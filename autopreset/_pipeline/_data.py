@@ -111,8 +111,8 @@ def mirror_check(prepared: Prepared, *, random_state=0, max_train: int = 2000,
 
     Flips are the standard augmentation for natural images, and wrong where orientation is the
     class (digits, letters, arrows, left/right body parts): a mirrored "3" is no digit, and
-    the model learns to accept it. A logistic regression on ``side`` x ``side`` grey thumbnails
-    of (at most) ``max_train`` training images is scored on validation images as they are and
+    the model learns to accept it. A linear probe (ridge classifier, closed form: milliseconds)
+    on ``side`` x ``side`` colour thumbnails of (at most) ``max_train`` training images is scored on validation images as they are and
     mirrored; flips stay on unless the probe beats chance by ``MIRROR_MIN_SIGNAL`` and keeps
     less than ``MIRROR_MIN_KEPT`` of that margin on mirrored images.
     """
@@ -140,7 +140,6 @@ def mirror_check(prepared: Prepared, *, random_state=0, max_train: int = 2000,
     probe = RidgeClassifier(alpha=10.0).fit(scaler.transform(x_tr.reshape(len(tr), -1)), y_tr)
     acc = float(probe.score(scaler.transform(x_va.reshape(len(va), -1)), y_va))
     mirrored = float(probe.score(scaler.transform(x_va[:, :, ::-1].reshape(len(va), -1)), y_va))
-    check = MirrorCheck(True, acc, mirrored, chance)
-    if acc - chance >= MIRROR_MIN_SIGNAL and check.kept < MIRROR_MIN_KEPT:
-        check = MirrorCheck(False, acc, mirrored, chance)
-    return check
+    kept = MirrorCheck(True, acc, mirrored, chance).kept
+    flip = not (acc - chance >= MIRROR_MIN_SIGNAL and kept < MIRROR_MIN_KEPT)
+    return MirrorCheck(flip, acc, mirrored, chance)

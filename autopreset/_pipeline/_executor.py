@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from autopreset.executors import DaskExecutor, LocalExecutor
+from autopreset.executors import DaskExecutor, LocalExecutor, usable_cores
 
 __all__ = ["make_executor", "worker_threads"]
 
@@ -30,8 +30,6 @@ def worker_threads(n_workers: int, dask) -> int | None:
     and an epoch can take 10x longer than on one thread; None (torch's default) on Dask."""
     if dask is not None:
         return None
-    from autopreset.executors._local import usable_cores
-
     cores = usable_cores()
     try:
         busy = os.getloadavg()[0]
