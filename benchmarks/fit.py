@@ -182,17 +182,22 @@ def summarize(cells: dict) -> str:
 
 
 def share_baselines(cells: dict) -> None:
-    """Baselines ignore the preference: every preference's cell shows the same baseline runs,
-    those stored under the cell that ran them (the one with the most baseline rows)."""
+    """Baselines ignore the preference: every preference's cell of a dataset and budget shows the
+    same baseline runs, the union over those cells of one row per (method, seed)."""
     groups: dict = {}
     for key in cells:
         dataset, budget, _ = key.split("|")
         groups.setdefault((dataset, budget), []).append(key)
     for keys in groups.values():
-        source = max(keys, key=lambda k: sum(r.get("method") != "autopreset" for r in cells[k]))
-        shared = [r for r in cells[source] if r.get("method") != "autopreset"]
+        shared: dict = {}
         for key in keys:
-            cells[key] = [r for r in cells[key] if r.get("method") == "autopreset"] + shared
+            for r in cells[key]:
+                if r.get("method") != "autopreset":
+                    shared.setdefault((r.get("method"), r.get("seed")), r)
+        rows = sorted(shared.values(), key=lambda r: (METHODS.index(r["method"])
+                                                      if r["method"] in METHODS else 99, r["seed"]))
+        for key in keys:
+            cells[key] = [r for r in cells[key] if r.get("method") == "autopreset"] + rows
 
 
 def save(output: Path, cells: dict, argv, command: str | None = None, lanes: int = 1) -> None:
@@ -260,9 +265,13 @@ def main(argv=None) -> None:
         for budget in args.budgets:
             for prefer in args.prefer:
                 key = f"{name}|{budget}|{prefer}"
-                # rerunning some methods or seeds replaces just those rows of the cell
-                cells[key] = [r for r in cells.get(key, [])
-                              if not (r.get("method") in args.methods and r.get("seed") in args.seeds)]
+                # rerunning some methods or seeds replaces just those rows of the cell; a rerun
+                # baseline replaces its rows in every preference's cell (they share them)
+                cells.setdefault(key, [])
+                for other in [k for k in cells if k.startswith(f"{name}|{budget}|")]:
+                    cells[other] = [r for r in cells[other]
+                                    if not (r.get("method") in args.methods and r.get("seed") in args.seeds
+                                            and (other == key or r.get("method") != "autopreset"))]
                 for seed in args.seeds:
                     for method in args.methods:
                         # baselines ignore the preference: they run once, under the first one
