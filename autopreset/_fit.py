@@ -29,7 +29,8 @@ SPAWN_S = 2.0          # workers still starting (they spawn while fit measures, 
 def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float | None = None,
         out=None, seed: int = 0, preset="default", plan_only: bool = False, resume: bool = False,
         workers: int = 1, dask: str | None = None, device: str = "auto",
-        latency_device: str | None = None, progress: bool = True, resolution: int | None = None):
+        latency_device: str | None = None, progress: bool = True, resolution: int | None = None,
+        keep_checkpoints: bool = False):
     """Train within ``budget`` on ``data`` (one sub-folder per class) and return a Predictor.
 
     ``prefer``: "latency" (the fastest third of the candidate backbones, by latency measured
@@ -38,7 +39,8 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
     it. ``workers`` local processes, or ``dask`` (a scheduler address) run the trials.
     ``resume`` continues the killed run in ``out`` from its journal. ``plan_only`` prints the
     plan and returns None. ``resolution`` overrides the working resolution (median image side,
-    clipped to 32..128).
+    clipped to 32..128). Once the model is saved, the trials' weights are deleted (each keeps
+    its checkpoint.json record) unless ``keep_checkpoints``.
     """
     from autopreset._duration import parse_duration
     from autopreset._pipeline._clock import Clock, process_age
@@ -55,7 +57,7 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
         max_latency_ms, resolution = state["max_latency_ms"], state["resolution"]
         started += state["setup_s"] + _journal_spent(folder)
     clock = Clock(budget_s, already_spent=started)
-    ctx = _Context(clock, progress)
+    ctx = _Context(clock, progress, keep_checkpoints)
     try:
         return _fit(ctx, data, folder, state, prefer=prefer, max_latency_ms=max_latency_ms,
                     seed=seed, preset=preset, plan_only=plan_only, workers=workers, dask=dask,
@@ -66,10 +68,11 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
 
 
 class _Context:
-    def __init__(self, clock, progress: bool):
+    def __init__(self, clock, progress: bool, keep_checkpoints: bool = False):
         from autopreset._pipeline._progress import Progress
 
         self.clock = clock
+        self.keep_checkpoints = keep_checkpoints
         self.progress = Progress(clock, enabled=progress)
 
     def say(self, text: str) -> None:
@@ -283,7 +286,8 @@ def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resum
 
 
 def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=None):
-    from autopreset._pipeline._finish import pick_best, save_model, trial_records, write_outputs
+    from autopreset._pipeline._finish import (drop_trial_weights, pick_best, save_model, trial_records,
+                                              write_outputs)
 
     clock = ctx.clock
     ctx.progress.close()
@@ -315,6 +319,9 @@ def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=
                           dataset_text=f"{Path(ds.root).name} ({len(ds)} images, {len(ds.classes)} classes)")
     for note in notes:
         ctx.say(note)
+    if not ctx.keep_checkpoints:
+        freed = drop_trial_weights(result.trials, keep=best.checkpoint_dir)
+        ctx.say(f"trial weights deleted ({freed / 1e6:.0f} MB; --keep-checkpoints keeps them)")
     predictor.run_dir = folder
     predictor.leaderboard = sorted(records, key=lambda r: -max(
         (x["metric"] for x in r["results"]), default=-1.0))

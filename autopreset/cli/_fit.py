@@ -28,9 +28,11 @@ from autopreset.cli._types import DURATION
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--latency-device", type=click.Choice(["cpu", "cuda"]), default=None,
               help="Device the model will serve on, where latency is measured (default: cpu).")
+@click.option("--keep-checkpoints", is_flag=True,
+              help="Keep every trial's weights in the run folder (default: only the model's).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_only, resume,
-                workers, dask_address, device, latency_device, quiet) -> None:
+                workers, dask_address, device, latency_device, keep_checkpoints, quiet) -> None:
     """Train the best image classifier that BUDGET buys on DATA (one sub-folder per class).
 
     \b
@@ -44,6 +46,7 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
         data, budget=budget, prefer=prefer, max_latency_ms=max_latency_ms, out=out, seed=seed,
         preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
         device=device, latency_device=latency_device, progress=not quiet,
+        keep_checkpoints=keep_checkpoints,
     )
     if plan_only:
         return

@@ -18,7 +18,7 @@ import numpy as np
 
 from autopreset._atomic import write_json_atomic as _write_json_atomic
 
-__all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint",
+__all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint", "drop_weights",
            "write_json_atomic", "save_tensors_atomic", "jsonable", "FORMAT"]
 
 FORMAT = "autopreset.checkpoint/1"
@@ -144,7 +144,30 @@ def read_checkpoint(directory: Path) -> tuple[dict, dict] | None:
     if meta.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not an autopreset checkpoint "
                          f"(format {meta.get('format')!r})")
+    if not meta.get("tensors"):          # weights dropped after the fit: only the record is left
+        return None
     return meta, load_file(str(Path(directory) / meta["tensors"]))
+
+
+def drop_weights(directory: Path) -> int:
+    """Delete a checkpoint's tensor files, keeping ``checkpoint.json`` as the trial's record
+    (history, best epoch, config) with ``tensors`` set to null; returns the bytes freed. A
+    checkpoint without weights reads as no checkpoint (a resumed trial would start afresh)."""
+    directory = Path(directory)
+    path = directory / META
+    if not path.is_file():
+        return 0
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT or not meta.get("tensors"):
+        return 0
+    meta.update(tensors=None, best_tensors=None, weights_dropped=True)
+    write_json_atomic(path, meta)              # the commit point first: never a dangling name
+    freed = 0
+    for old in directory.glob("*.safetensors"):
+        if old.name.startswith(("state-", "best-")):
+            freed += old.stat().st_size
+            old.unlink(missing_ok=True)
+    return freed
 
 
 def restore_training(meta: dict, tensors: dict, model, optimizer) -> None:
@@ -170,6 +193,9 @@ def load_model_from_checkpoint(directory: str | os.PathLike, which: str = "best"
         raise ValueError(f"which must be 'best' or 'last', got {which!r}")
     found = read_checkpoint(Path(directory))
     if found is None:
+        if (Path(directory) / META).is_file():
+            raise ValueError(f"the weights in {str(directory)!r} were deleted when its fit finished "
+                             "(fit --keep-checkpoints keeps every trial's weights)")
         raise ValueError(f"no checkpoint in {str(directory)!r}")
     meta, tensors = found
     model, _ = create_backbone(meta["backbone"], len(meta["classes"]), pretrained=False)

@@ -37,6 +37,10 @@ def check_run(run: Path, budget: float, took: float):
     from autopreset.portfolio import load_preset
 
     assert load_preset(str(run / "preset.json")).portfolio      # fit --preset accepts the card
+    # only the chosen trial keeps its weights; every trial keeps its record
+    assert {p.parent.name for p in (run / "trials").glob("*/*.safetensors")} == {
+        f"trial_{card['metrics']['trial_id']:05d}"}
+    assert len(list((run / "trials").glob("*/checkpoint.json"))) > 1
     return card
 
 

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from autopreset.data import preprocess
-from autopreset.training import (RecordingReporter, TrialFailedError, load_model_from_checkpoint,
-                                 lr_factor, resolve_config)
+from autopreset._pipeline._finish import pick_best
+from autopreset.training import (RecordingReporter, TrialFailedError, drop_weights,
+                                 load_model_from_checkpoint, lr_factor, resolve_config)
+from autopreset.training._checkpoint import read_checkpoint
 
 from conftest import CONFIG
 
@@ -137,3 +141,23 @@ def test_memory_mapped_batches_train_exactly_like_in_memory_ones(task_and_data, 
         dataclasses.replace(task, in_memory_limit=limit)(config, reporter)
         runs.append(_curve(reporter.results))
     assert runs[0] == runs[1]
+
+
+def test_dropped_weights_keep_the_record_and_read_as_no_checkpoint(uninterrupted, tmp_path):
+    ckpt = tmp_path / "trial"
+    shutil.copytree(uninterrupted.checkpoint_dir, ckpt)
+    assert pick_best(SimpleNamespace(trials=[SimpleNamespace(
+        trial_id=0, status="completed", checkpoint_dir=str(ckpt), config=dict(CONFIG))]), 100)
+    before = json.loads((ckpt / "checkpoint.json").read_text())
+    size = sum(p.stat().st_size for p in ckpt.glob("*.safetensors"))
+    assert drop_weights(ckpt) == size > 0
+    assert not list(ckpt.glob("*.safetensors"))
+    after = json.loads((ckpt / "checkpoint.json").read_text())
+    for key in ("history", "best", "config", "epoch"):
+        assert after[key] == before[key]
+    assert read_checkpoint(ckpt) is None               # a resumed trial would start afresh
+    with pytest.raises(ValueError, match="deleted when its fit finished"):
+        load_model_from_checkpoint(ckpt)
+    assert pick_best(SimpleNamespace(trials=[SimpleNamespace(
+        trial_id=0, status="completed", checkpoint_dir=str(ckpt), config=dict(CONFIG))]), 100) is None
+    assert drop_weights(ckpt) == 0
