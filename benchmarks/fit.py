@@ -112,6 +112,11 @@ def run_cell(method, data, budget, seed, prefer, work, core=None) -> dict:
         return {"method": method, "seed": seed, "error": f"killed after {2 * budget + 300}s",
                 "wall_s": time.monotonic() - start}
     wall = time.monotonic() - start
+    if method != "autopreset":      # fit drops its trials' weights itself; baselines' are GBs
+        from autopreset.training import drop_weights
+
+        for meta in out.glob("**/checkpoint.json"):
+            drop_weights(meta.parent)
     if done.returncode != 0:
         return {"method": method, "seed": seed, "error": (done.stderr or done.stdout).strip()[-400:],
                 "wall_s": wall}
