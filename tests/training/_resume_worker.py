@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import CONFIG, make_task  # noqa: E402
+from trainer_data import CONFIG, make_task  # noqa: E402
 
 from autopreset.training import RecordingReporter  # noqa: E402
 

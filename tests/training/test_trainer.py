@@ -18,7 +18,7 @@ from autopreset.training import (RecordingReporter, TrialFailedError, drop_weigh
                                  load_model_from_checkpoint, lr_factor, resolve_config)
 from autopreset.training._checkpoint import read_checkpoint
 
-from conftest import CONFIG
+from trainer_data import CONFIG
 
 COMPARED = ("resource", "metric", "val_loss", "train_loss", "lr")
 
