@@ -201,7 +201,7 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
                                 resume=state is not None)
     picked = pick_best(result, prepared.n_val, _fast_first(pref))
     refit_dir = refit(ctx, folder, prepared, plan, preset_obj, picked and picked[0], dev, dask, seed)
-    return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler, refit_dir)
+    return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler, picked, refit_dir)
 
 
 def _fast_first(pref):
@@ -285,13 +285,11 @@ def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resum
     return tuner.run(), scheduler
 
 
-def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, refit=None):
-    from autopreset._pipeline._finish import (drop_trial_weights, pick_best, save_model, trial_records,
-                                              write_outputs)
+def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, picked, refit=None):
+    from autopreset._pipeline._finish import drop_trial_weights, save_model, trial_records, write_outputs
 
     clock = ctx.clock
     ctx.progress.close()
-    picked = pick_best(result, prepared.n_val, _fast_first(pref))
     if picked is None:
         reasons = "; ".join(sorted({t.reason for t in result.trials if t.reason}))[:300]
         raise ValueError(f"no trial finished an epoch within the budget of {clock.budget_s:.0f}s "

@@ -127,10 +127,17 @@ def save_checkpoint(directory: Path, *, model, optimizer, meta: dict,
         save_tensors_atomic(directory / best_name, best_state)
         meta["best_tensors"] = best_name
     write_json_atomic(directory / META, meta)
-    keep = {name, meta.get("best_tensors")}
+    _remove_tensor_files(directory, keep={name, meta.get("best_tensors")})
+
+
+def _remove_tensor_files(directory: Path, keep=frozenset()) -> int:
+    """Delete the checkpoint tensor files in ``directory`` not named in ``keep``; bytes freed."""
+    freed = 0
     for old in directory.glob("*.safetensors"):
         if old.name not in keep and old.name.startswith(("state-", "best-")):
+            freed += old.stat().st_size
             old.unlink(missing_ok=True)
+    return freed
 
 
 def read_checkpoint(directory: Path) -> tuple[dict, dict] | None:
@@ -162,12 +169,7 @@ def drop_weights(directory: Path) -> int:
         return 0
     meta.update(tensors=None, best_tensors=None, weights_dropped=True)
     write_json_atomic(path, meta)              # the commit point first: never a dangling name
-    freed = 0
-    for old in directory.glob("*.safetensors"):
-        if old.name.startswith(("state-", "best-")):
-            freed += old.stat().st_size
-            old.unlink(missing_ok=True)
-    return freed
+    return _remove_tensor_files(directory)
 
 
 def restore_training(meta: dict, tensors: dict, model, optimizer) -> None:
