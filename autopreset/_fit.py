@@ -39,8 +39,9 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
     it. ``workers`` local processes, or ``dask`` (a scheduler address) run the trials.
     ``resume`` continues the killed run in ``out`` from its journal. ``plan_only`` prints the
     plan and returns None. ``resolution`` overrides the working resolution (median image side,
-    clipped to 32..128). Once the model is saved, the trials' weights are deleted (each keeps
-    its checkpoint.json record) unless ``keep_checkpoints``.
+    clipped to 32..128). Unless ``keep_checkpoints``, a trial's weights are deleted once it can
+    no longer be chosen (it ended, or was not promoted, and another trial of its backbone scored
+    better), and the rest once the model is saved; each trial keeps its checkpoint.json record.
     """
     from autopreset._duration import parse_duration
     from autopreset._pipeline._clock import Clock, process_age
@@ -73,6 +74,7 @@ class _Context:
 
         self.clock = clock
         self.keep_checkpoints = keep_checkpoints
+        self.pruner = None
         self.progress = Progress(clock, enabled=progress)
 
     def say(self, text: str) -> None:
@@ -198,7 +200,7 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
             "preference": pref.to_json(), "cost": cost.to_json(), "plan": plan.to_json(),
             "mirror_check": mirror.to_json()})
     result, scheduler = _search(ctx, folder, plan, pref, preset_obj, objective, executor, seed,
-                                resume=state is not None)
+                                resume=state is not None, n_val=prepared.n_val)
     picked = pick_best(result, prepared.n_val, _fast_first(pref))
     refit_dir = refit(ctx, folder, prepared, plan, preset_obj, picked and picked[0], dev, dask, seed)
     return _finish(ctx, folder, prepared, plan, pref, preset_obj, result, scheduler, picked, refit_dir)
@@ -270,7 +272,8 @@ def _make_plan(clock, cost, allowed, n_workers, preset):
                      n_workers=n_workers, eta=hb.eta, max_resource_cap=hb.max_resource)
 
 
-def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resume):
+def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resume, n_val):
+    from autopreset._pipeline._finish import WeightPruner
     from autopreset._pipeline._strategy import PortfolioHyperband
     from autopreset.tuner import Tuner
 
@@ -280,8 +283,11 @@ def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resum
     spent_before = _journal_spent(folder) if resume else 0.0
     search_s = max(0.1, clock.left() - plan.reserve_s - plan.refit_s)   # none left: finish
     ctx.progress.scheduler = scheduler
+    # the weights of trials that can no longer be picked go as soon as they retire
+    ctx.pruner = None if ctx.keep_checkpoints else WeightPruner(n_val, _fast_first(pref))
     tuner = Tuner(objective, scheduler, executor=executor, budget_s=spent_before + search_s,
-                  run_dir=folder, resume=resume, seed=seed, on_event=ctx.progress.on_event)
+                  run_dir=folder, resume=resume, seed=seed, on_event=ctx.progress.on_event,
+                  on_retire=ctx.pruner)
     return tuner.run(), scheduler
 
 
@@ -318,8 +324,10 @@ def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, picked
     for note in notes:
         ctx.say(note)
     if not ctx.keep_checkpoints:
+        during = ctx.pruner.freed if ctx.pruner is not None else 0
         freed = drop_trial_weights(result.trials, keep=best.checkpoint_dir)
-        ctx.say(f"trial weights deleted ({freed / 1e6:.0f} MB; --keep-checkpoints keeps them)")
+        ctx.say(f"trial weights deleted ({during / 1e6:.0f} MB during the search, {freed / 1e6:.0f} MB "
+                "at the end; --keep-checkpoints keeps them)")
     predictor.run_dir = folder
     predictor.leaderboard = sorted(records, key=lambda r: -max(
         (x["metric"] for x in r["results"]), default=-1.0))

@@ -22,6 +22,13 @@ counts against the budget.
 Carrying trials: ``carry=[CarriedTrial(config, results, checkpoint_dir)]`` adds paused trials
 from an earlier run (e.g. portfolio survivors); the scheduler places them (``on_trial_add``) and
 may resume them from their own checkpoint folders.
+
+Retiring trials: ``on_retire(trial)`` is called once for each trial that can no longer run:
+its job has ended and it is completed, stopped or failed, or paused where the scheduler will
+never resume it (``scheduler.may_resume(trial)`` is False: the trials successive halving did not
+promote). A caller can free what such a trial holds (``fit`` deletes the weights of all but the
+best of each backbone, so a long run's folder stays small). A resumed run calls it again for the
+trials its journal retired.
 """
 from __future__ import annotations
 
@@ -101,7 +108,8 @@ class Tuner:
     def __init__(self, objective: Callable, scheduler: TrialScheduler, *, executor: Executor | None = None,
                  n_workers: int = 1, budget_s: float | None = None, run_dir: str | Path | None = None,
                  resume: bool = False, carry: list[CarriedTrial] = (), seed: int = 0,
-                 on_event: Callable[[dict], None] | None = None):
+                 on_event: Callable[[dict], None] | None = None,
+                 on_retire: Callable[[Trial], None] | None = None):
         if not callable(objective):
             raise ValueError(f"objective must be callable as objective(config, reporter); got {objective!r}")
         if budget_s is not None and not (isinstance(budget_s, (int, float)) and budget_s > 0 and math.isfinite(budget_s)):
@@ -119,6 +127,7 @@ class Tuner:
         self.carry = list(carry)
         self.seed = int(seed)
         self.on_event = on_event
+        self.on_retire = on_retire
 
     # ---------------------------------------------------------------- ledger
     def _spent(self) -> float:
@@ -146,6 +155,8 @@ class Tuner:
         self._stopping = False
         self._relaunch: list[Trial] = []
         self._cut: set[int] = set()   # trials told to stop by the deadline
+        self._live: set[int] = set()  # trials whose job was submitted and has not ended
+        self._retired: set[int] = set()
         self._journal = None
         if self.run_dir is not None:
             path = self.run_dir / JOURNAL_NAME
@@ -167,6 +178,7 @@ class Tuner:
             for c in self.carry:
                 self._add_carried(c)
         self._finish_lost_ends()
+        self._retire()
         deadline_hit = False
         try:
             ex.start(self.objective, on_report=self._on_report, on_done=self._on_done)
@@ -177,6 +189,7 @@ class Tuner:
                     deadline_hit = True
                     break
                 self._fill()
+                self._retire()
                 if ex.n_running == 0:
                     break
                 wait = self._deadline - now
@@ -233,6 +246,10 @@ class Tuner:
             self._submit(trial)
 
     def _submit(self, trial: Trial) -> None:
+        if trial.trial_id in self._retired:
+            raise RuntimeError(f"{self.scheduler!r} resumed trial {trial.trial_id}, which it had retired "
+                               "(may_resume was False)")
+        self._live.add(trial.trial_id)
         trial.status = "running"
         self._decision[trial.trial_id] = None
         self.executor.submit(Job(trial.trial_id, trial.config, trial.checkpoint_dir, trial.target_resource,
@@ -286,6 +303,7 @@ class Tuner:
 
     def _on_done(self, trial_id: int, error: str | None) -> None:
         trial = self._trials[trial_id]
+        self._live.discard(trial_id)
         if trial.status != "running":
             return
         if error is not None and not self._stopping:
@@ -303,6 +321,23 @@ class Tuner:
         self._emit(event)
         if status == "completed":
             self.scheduler.on_trial_complete(trial)
+
+    def _retire(self) -> None:
+        """Call ``on_retire`` for each trial that can no longer run (see module docstring)."""
+        if self.on_retire is None or self._stopping:
+            return
+        for tid, trial in self._trials.items():
+            if tid in self._retired or tid in self._live:
+                continue
+            if trial.status in ("completed", "stopped", "failed") or (
+                    trial.status == "paused" and not self.scheduler.may_resume(trial)):
+                self._retired.add(tid)
+                try:
+                    self.on_retire(trial)
+                except Exception as exc:   # freeing space must not stop the search
+                    warnings.warn(f"on_retire callback failed: {exc!r}")
+                    self.on_retire = None
+                    return
 
     def _add_carried(self, c: CarriedTrial) -> None:
         results = [dict(r, resource=int(r["resource"]), metric=float(r["metric"])) for r in c.results]

@@ -91,6 +91,18 @@ def autopreset_trace(run_dir: Path, start_wall: float) -> tuple[list, float]:
     return trace, best
 
 
+def folder_bytes(root: Path) -> int:
+    """Bytes of the files under ``root`` (0 when it does not exist)."""
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(dirpath, name)).st_size
+            except OSError:            # deleted while we walked
+                pass
+    return total
+
+
 def run_cell(method, data, budget, seed, prefer, work, core=None) -> dict:
     out = work / "runs" / f"{data.name}-{budget}-{prefer}-{method}-{seed}"
     result_file = out.with_suffix(".json")
@@ -104,6 +116,14 @@ def run_cell(method, data, budget, seed, prefer, work, core=None) -> dict:
         cmd = [sys.executable, str(ROOT / "benchmarks" / "_fit_baselines.py"), "--method", method,
                "--train", str(data / "train"), "--test", str(data / "test"), "--budget", str(budget),
                "--seed", str(seed), "--out", str(out), "--result", str(result_file)]
+    peak, running = [0], threading.Event()
+
+    def watch():                   # the run folder's largest size (disk a long fit needs)
+        while not running.wait(2.0):
+            peak[0] = max(peak[0], folder_bytes(out))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=2 * budget + 300,
@@ -111,6 +131,9 @@ def run_cell(method, data, budget, seed, prefer, work, core=None) -> dict:
     except subprocess.TimeoutExpired:
         return {"method": method, "seed": seed, "error": f"killed after {2 * budget + 300}s",
                 "wall_s": time.monotonic() - start}
+    finally:
+        running.set()
+        watcher.join()
     wall = time.monotonic() - start
     if method != "autopreset":      # fit drops its trials' weights itself; baselines' are GBs
         from autopreset.training import drop_weights
@@ -131,6 +154,7 @@ def run_cell(method, data, budget, seed, prefer, work, core=None) -> dict:
     else:
         row = json.loads(result_file.read_text())
     row.update(method=method, seed=seed, wall_s=wall, overrun_s=wall - budget, commit=code_commit(),
+               peak_run_mb=round(peak[0] / 1e6, 1),
                latency_ms=latency_of(row["backbone"], data) if core is None else None)
     return row
 

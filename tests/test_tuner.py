@@ -195,3 +195,30 @@ def test_bad_tuner_arguments():
         Tuner(bench, sched, resume=True)
     with pytest.raises(ValueError, match="callable"):
         Tuner("train.py", sched)
+
+
+def test_a_scheduler_may_not_resume_a_trial_it_retired():
+    class Forgetful(SuccessiveHalving):
+        def may_resume(self, trial):
+            return False          # wrong: its promoted trials are resumed
+
+    bench = SyneTuneCurves(max_resource=9)
+    sched = Forgetful(space=bench.space, max_resource=9, n_configs=9, random_state=0)
+    with pytest.raises(RuntimeError, match="it had retired"):
+        Tuner(bench, sched, executor=SimulatedExecutor(1), on_retire=lambda t: None).run()
+
+
+def test_a_resumed_run_retires_again_what_its_journal_retired(tmp_path):
+    bench = SyneTuneCurves(max_resource=9, seconds_per_unit=10.0)
+    mk = lambda: Hyperband(space=bench.space, max_resource=9, random_state=0)
+    before, after = [], []
+    with pytest.raises(Interrupt):
+        Tuner(bench, mk(), executor=SimulatedExecutor(2), run_dir=tmp_path, budget_s=2000,
+              on_event=_interrupt_after(80), on_retire=lambda t: before.append(t.trial_id)).run()
+    Tuner(bench, mk(), executor=SimulatedExecutor(2), run_dir=tmp_path, budget_s=2000, resume=True,
+          on_event=lambda e: after.append(e["event"]),
+          on_retire=lambda t: after.append(t.trial_id)).run()
+    first_job = next(i for i, x in enumerate(after) if x in ("started", "resumed", "relaunched"))
+    assert before and set(before) <= set(after[:first_job])   # again, before any job runs
+    retired = [x for x in after if isinstance(x, int)]
+    assert len(retired) == len(set(retired)) > len(before)    # once per trial, then more

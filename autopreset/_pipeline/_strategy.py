@@ -94,6 +94,7 @@ class PortfolioHyperband(TrialScheduler):
         self.replanned: dict | None = None
         self._exploit_sent = False
         self._portfolio_trials: dict[int, object] = {}   # trial id -> Trial (None until seen)
+        self._carried_ids: set[int] = set()              # portfolio trials handed to the inner phase
 
     # ------------------------------------------------------------------ phases
     def _portfolio_busy(self) -> bool:
@@ -132,6 +133,7 @@ class PortfolioHyperband(TrialScheduler):
             self.exploit, carried = carried[0], carried[1:]
         for trial in carried:
             self.inner.on_trial_add(trial)
+        self._carried_ids = {t.trial_id for t in carried}
 
     def _replan(self, ranked) -> tuple[int, object]:
         """(max_resource, Hyperband plan or None) for the rest, from measured epoch times."""
@@ -223,6 +225,19 @@ class PortfolioHyperband(TrialScheduler):
         owner = self._owner(trial)
         if owner is not None:
             owner.on_trial_error(trial)
+
+    def may_resume(self, trial) -> bool:
+        """Any paused portfolio trial until the switch (the continuation phase may take them
+        all); after it, the lead survivor until it is continued, and what the inner phase may
+        still resume of the trials it holds."""
+        if self.phase == "portfolio":
+            return True
+        if self.exploit is not None and trial.trial_id == self.exploit.trial_id:
+            return not self._exploit_sent
+        if self.phase == "done" or (trial.trial_id in self._portfolio_trials
+                                    and trial.trial_id not in self._carried_ids):
+            return False
+        return self.inner.may_resume(trial)
 
     def on_trial_add(self, trial) -> None:
         raise ValueError("PortfolioHyperband starts from its portfolio; it takes no carried trials")

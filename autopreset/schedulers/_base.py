@@ -9,6 +9,7 @@ journal records so that a resumed run replays them exactly:
     scheduler.on_trial_complete(trial)       # the trial reached max_resource (or ended itself)
     scheduler.on_trial_error(trial)          # exception, NaN, killed worker
     scheduler.on_trial_add(trial)            # a trial carried from an earlier run (paused)
+    scheduler.may_resume(trial)              # False: this paused trial will never run again
 
 ``trial`` is the tuner's own record (results so far, status); schedulers read it, never write it.
 A trial's job runs until ``target_resource``; at that resource it ends whatever the decision,
@@ -179,6 +180,13 @@ class TrialScheduler:
         for r in trial.results:
             self._observe(trial, r["metric"], r["resource"])
         self._carried.append(trial)
+
+    def may_resume(self, trial: Trial) -> bool:
+        """Whether this scheduler may still resume the paused ``trial`` (its checkpoint must be
+        kept). True unless the scheduler knows better: successive halving answers False for a
+        trial its decided rung did not promote. A scheduler that answered False never resumes
+        the trial (the tuner holds it to that)."""
+        return True
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mode={self.mode!r}, max_resource={self.max_resource})"

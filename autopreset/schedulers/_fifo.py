@@ -40,3 +40,7 @@ class FIFO(TrialScheduler):
 
     def on_trial_result(self, trial: Trial, result: dict) -> str:
         return CONTINUE
+
+    def may_resume(self, trial: Trial) -> bool:
+        """Only carried trials not yet continued are resumed (FIFO's own run to the end)."""
+        return any(t.trial_id == trial.trial_id for t in self._carried)

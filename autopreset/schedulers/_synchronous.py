@@ -202,6 +202,14 @@ class _SynchronousBrackets(TrialScheduler):
         super().on_trial_error(trial)
         self._ended(trial, None)
 
+    def may_resume(self, trial: Trial) -> bool:
+        """False once the rung the trial paused at is decided and did not promote it."""
+        where = self._where.get(trial.trial_id)
+        if where is None:
+            return any(t.trial_id == trial.trial_id for t in self._carried)
+        run, level = where
+        return run.level <= level or any(t.trial_id == trial.trial_id for t in run.queue)
+
 
 class SuccessiveHalving(_SynchronousBrackets):
     """Synchronous successive halving: ``n_configs`` at ``min_resource``, the best 1/eta promoted.

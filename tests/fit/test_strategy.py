@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
+from autopreset._pipeline._finish import WeightPruner, pick_best
 from autopreset._pipeline._plan import FitPlan, make_plan
 from autopreset._pipeline._preference import choose_backbones
 from autopreset._pipeline._strategy import PortfolioHyperband
@@ -28,13 +30,15 @@ def strategy(budget_s, prefer="balanced", workers=1, max_latency_ms=None, seed=0
     return cost, pref, plan
 
 
-def run(plan, cost, pref, workers=1, run_dir=None, resume=False, seed=0, slowdown=1.0):
+def run(plan, cost, pref, workers=1, run_dir=None, resume=False, seed=0, slowdown=1.0,
+        on_retire=None, on_event=None):
     sched = PortfolioHyperband(space=PRESET.space, plan=plan, allowed=set(pref.allowed),
                                mode="max", random_state=seed)
     bench = ImageCurves(PRESET.space, max_resource=int(1.5 * plan.max_resource), cost=cost,
-                        slowdown=slowdown)
+                       slowdown=slowdown)
     tuner = Tuner(bench, sched, executor=SimulatedExecutor(workers, overhead_s=cost.job_overhead_s),
-                  budget_s=plan.search_s, run_dir=run_dir, resume=resume, seed=seed)
+                  budget_s=plan.search_s, run_dir=run_dir, resume=resume, seed=seed,
+                  on_retire=on_retire, on_event=on_event)
     return tuner.run(), sched
 
 
@@ -182,3 +186,59 @@ def test_rest_is_replanned_from_measured_epoch_times(slowdown):
             rp = sched.replanned                   # the lead continues from the portfolio's top rung
             lead_s = rp["epoch_s"] * (after - plan.portfolio_top)
             assert lead_s >= EXPLOIT_MIN_SHARE * rp["left_s"] - rp["epoch_s"] - plan.job_s
+
+
+class CheckpointWriter:
+    """``on_event`` that leaves, at every reported epoch, what the trainer leaves in a trial's
+    folder: a checkpoint record (history, best epoch) and a stand-in tensor file."""
+
+    def __init__(self):
+        self.folders = {}
+
+    def __call__(self, e):
+        from autopreset.training._checkpoint import FORMAT
+
+        if e["event"] in ("started", "carried"):
+            self.folders[e["trial_id"]] = Path(e["checkpoint_dir"])
+        if e["event"] != "reported":
+            return
+        folder, r = self.folders[e["trial_id"]], e["result"]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "checkpoint.json"
+        meta = json.loads(path.read_text()) if path.exists() else {"history": []}
+        assert not meta.get("weights_dropped"), "a trial trained on after its weights were deleted"
+        for old in folder.glob("state-*.safetensors"):
+            old.unlink()
+        (folder / f"state-{r['resource']}.safetensors").write_bytes(b"x" * 1000)
+        meta["history"].append({"epoch": r["resource"], "metric": r["metric"]})
+        meta.update(format=FORMAT, tensors=f"state-{r['resource']}.safetensors", best_tensors=None,
+                    best=max(meta["history"], key=lambda h: h["metric"]))
+        path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("prefer,workers", [("accuracy", 1), ("latency", 1), ("balanced", 2)])
+def test_retired_trials_lose_their_weights_and_the_pick_is_unchanged(tmp_path, prefer, workers):
+    """fit's WeightPruner deletes, during the search, the weights of trials that ended or were
+    not promoted unless they are their backbone's best; the final pick is the one every weight
+    kept would give."""
+    cost, pref, plan = strategy(1800, prefer=prefer, workers=workers)
+    latency = dict(pref.latency_ms) if prefer == "latency" else None
+    n_val = 300
+    kept, _ = run(plan, cost, pref, workers, run_dir=tmp_path / "kept", on_event=CheckpointWriter())
+    pruner = WeightPruner(n_val, latency)
+    pruned, sched = run(plan, cost, pref, workers, run_dir=tmp_path / "pruned", on_retire=pruner,
+                        on_event=CheckpointWriter())
+    a, b = pick_best(kept, n_val, latency), pick_best(pruned, n_val, latency)
+    assert (a[0].trial_id, a[1]) == (b[0].trial_id, b[1])
+    with_weights = [t for t in pruned.trials if list(Path(t.checkpoint_dir).glob("*.safetensors"))]
+    assert pruner.freed > 0
+    if workers == 1:      # ASHA (several workers) may promote any paused trial later: those stay
+        assert len(with_weights) < len(pruned.trials) / 3
+    assert b[0] in with_weights
+    # the rest are live or resumable, or could still be picked among those that can no longer run
+    done = [t for t in with_weights if t.status in ("completed", "stopped")
+            or (t.status == "paused" and not sched.may_resume(t))]
+    assert len(done) <= (len({t.config["backbone"] for t in done}) if latency else 1)
+    for t in pruned.trials:
+        if t not in with_weights:
+            assert json.loads((Path(t.checkpoint_dir) / "checkpoint.json").read_text())["weights_dropped"]

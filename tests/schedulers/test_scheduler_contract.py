@@ -11,9 +11,11 @@ from autopreset.tuner import Tuner
 R = 27
 
 
-def _check_events(events, max_resource):
-    """Legal decisions only; each job continues its trial's curve; resumes only paused trials."""
+def _check_events(events, max_resource, retired=None):
+    """Legal decisions only; each job continues its trial's curve; resumes only paused trials,
+    never one that was retired (``retired`` collects those)."""
     status, last_r, target = {}, {}, {}
+    retired = set() if retired is None else retired
     for e in events:
         kind, tid = e["event"], e.get("trial_id")
         if kind == "started":
@@ -21,6 +23,7 @@ def _check_events(events, max_resource):
             status[tid], last_r[tid], target[tid] = "running", 0, e["target_resource"]
         elif kind == "resumed":
             assert status[tid] == "paused", f"trial {tid} resumed while {status[tid]}"
+            assert tid not in retired, f"trial {tid} resumed after it was retired"
             assert e["target_resource"] > last_r[tid]
             status[tid], target[tid] = "running", e["target_resource"]
         elif kind == "reported":
@@ -39,6 +42,9 @@ def _check_events(events, max_resource):
                 assert last_r[tid] < max_resource
             if kind == "completed":
                 assert last_r[tid] == max_resource
+        elif kind == "retired":
+            assert tid not in retired and status[tid] in ("paused", "completed", "stopped", "failed")
+            retired.add(tid)
     return status
 
 
@@ -75,6 +81,31 @@ class CountingCurves(SyneTuneCurves):
 
         reporter.report = report
         super().__call__(config, reporter)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_retired_trials_are_never_resumed(make_scheduler, workers):
+    """``on_retire`` comes once per trial, after its job ended, when it is finished or the
+    scheduler will not resume it; successive halving retires the trials a rung did not promote."""
+    bench = SyneTuneCurves(max_resource=R)
+    events = []
+    scheduler = make_scheduler(bench.space, 0)
+    result = Tuner(bench, scheduler, executor=SimulatedExecutor(workers), budget_s=300,
+                   on_event=events.append,
+                   on_retire=lambda t: events.append({"event": "retired", "trial_id": t.trial_id})).run()
+    retired = set()
+    _check_events(events, R, retired)
+    by_id = {t.trial_id: t for t in result.trials}
+    assert {tid for tid in retired if by_id[tid].status != "paused"}, "no finished trial was retired"
+    for tid in retired:
+        assert by_id[tid].status in ("paused", "completed", "stopped", "failed")
+    paused_retired = {tid for tid in retired if by_id[tid].status == "paused"}
+    if type(scheduler).__name__ in ("SuccessiveHalving", "Hyperband"):
+        assert paused_retired, "no trial left behind by a decided rung was retired"
+    else:   # FIFO never pauses its own trials; ASHA may promote any paused trial later
+        assert not paused_retired
+    for tid in paused_retired:
+        assert not scheduler.may_resume(by_id[tid])
 
 
 def test_promotions_continue_from_checkpoints_with_a_real_objective(make_scheduler, tmp_path):
