@@ -182,8 +182,9 @@ def time_to_reach(trace: list, target: float) -> float | None:
 
 def summarize(cells: dict) -> str:
     lines = ["| dataset | budget | prefer | method | test acc median [min, max] | overrun s (max) | "
-             "time to random's final val acc (median s) | chosen backbone (latency ms) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "time to random's final val acc (median s) | chosen backbone (latency ms) | "
+             "peak run folder MB (max) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(cells):
         dataset, budget, prefer = key.split("|")
         runs = cells[key]
@@ -194,7 +195,7 @@ def summarize(cells: dict) -> str:
             failed = [r for r in runs if r.get("method") == method and "error" in r]
             if not ok:
                 if failed:
-                    lines.append(f"| {dataset} | {budget} | {prefer} | {method} | failed: {failed[0]['error'][-80:]} |||||")
+                    lines.append(f"| {dataset} | {budget} | {prefer} | {method} | failed: {failed[0]['error'][-80:]} ||||||")
                 continue
             accs = [r["test_accuracy"] for r in ok]
             reach = [time_to_reach(r["trace"], target) for r in ok] if target is not None else []
@@ -203,10 +204,12 @@ def summarize(cells: dict) -> str:
                          if reached else ("n/a" if target is None else f"never (0/{len(ok)})"))
             backbones = sorted({f"{r['backbone']} ({r['latency_ms']:.2f})" if r.get("latency_ms")
                                 else r["backbone"] for r in ok})
+            peaks = [r["peak_run_mb"] for r in ok if r.get("peak_run_mb") is not None]
+            peak_txt = f"{max(peaks):.0f} ({len(peaks)}/{len(ok)} runs)" if peaks else "-"
             lines.append(
                 f"| {dataset} | {budget} | {prefer} | {method} | {statistics.median(accs):.4f} "
                 f"[{min(accs):.4f}, {max(accs):.4f}] | {max(r['overrun_s'] for r in ok):+.1f} | "
-                f"{reach_txt} | {', '.join(backbones)} |")
+                f"{reach_txt} | {', '.join(backbones)} | {peak_txt} |")
     return "\n".join(lines)
 
 

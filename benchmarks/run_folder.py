@@ -96,17 +96,25 @@ def main() -> None:
     tmp = output.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1))
     os.replace(tmp, output)
-    lines = [f"# Run-folder size during a fit ({args.dataset}, budget {args.budget}, "
-             f"device {args.device})", "",
-             f"Machine: {doc['machine']}", "",
+    write_markdown(doc, output.with_suffix(".md"))
+
+
+def write_markdown(doc: dict, path: Path) -> None:
+    m = doc["machine"]
+    lines = [f"# Run-folder size during a fit ({doc['dataset']}, budget {doc['budget']}, "
+             f"device {m['device']})", "",
+             "    .venv/bin/python benchmarks/run_folder.py --dataset {} --budget {} --device {}".format(
+                 doc["dataset"], doc["budget"], m["device"]), "",
+             f"Machine: {m['gpu'] or 'CPU'}, {m['cpus']} CPU cores, torch {m['torch']}, "
+             f"{m['platform']}, {m['date']}.", "",
              "| seed | weights | peak MB | final MB | trials | chosen trial | backbone | test accuracy | wall s |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
+    for r in doc["rows"]:
+        acc = "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.4f}"
         lines.append(f"| {r['seed']} | {'all kept' if r['keep_checkpoints'] else 'deleted as trials retire'} "
                      f"| {r['peak_mb']} | {r['final_mb']} | {r['trials']} | {r['chosen_trial']} "
-                     f"| {r['backbone']} | {r['test_accuracy']} | {r['wall_s']} |")
-    md = output.with_suffix(".md")
-    md.write_text("\n".join(lines) + "\n")
+                     f"| {r['backbone']} | {acc} | {r['wall_s']} |")
+    path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
