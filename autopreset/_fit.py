@@ -39,9 +39,9 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
     it. ``workers`` local processes, or ``dask`` (a scheduler address) run the trials.
     ``resume`` continues the killed run in ``out`` from its journal. ``plan_only`` prints the
     plan and returns None. ``resolution`` overrides the working resolution (median image side,
-    clipped to 32..128). Unless ``keep_checkpoints``, a trial's weights are deleted once it can
-    no longer be chosen (it ended, or was not promoted, and another trial of its backbone scored
-    better), and the rest once the model is saved; each trial keeps its checkpoint.json record.
+    clipped to 32..128). Unless ``keep_checkpoints``, a trial's weights are deleted as soon as it
+    can no longer run (it finished, or was not promoted) and the final pick can no longer
+    choose it, and the rest once the model is saved; each trial keeps its checkpoint.json record.
     """
     from autopreset._duration import parse_duration
     from autopreset._pipeline._clock import Clock, process_age
