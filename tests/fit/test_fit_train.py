@@ -75,7 +75,7 @@ def test_plan_only_prints_the_plan_and_writes_nothing(tiny_data, tiny_preset_fil
 def test_sigkill_then_resume_redoes_no_finished_trial(tiny_data, tiny_preset_file, tmp_path):
     run = tmp_path / "run"
     kw = fit_kwargs(tiny_data, tiny_preset_file, run, budget=60)
-    env = dict(os.environ, PYTHONPATH=str(HERE))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
     proc = subprocess.Popen([sys.executable, str(HERE / "fit_runner.py"), json.dumps(kw)], env=env,
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     journal = run / "journal.jsonl"
