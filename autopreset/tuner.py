@@ -26,8 +26,8 @@ may resume them from their own checkpoint folders.
 Retiring trials: ``on_retire(trial)`` is called once for each trial that can no longer run:
 its job has ended and it is completed, stopped or failed, or paused where the scheduler will
 never resume it (``scheduler.may_resume(trial)`` is False: the trials successive halving did not
-promote). A caller can free what such a trial holds (``fit`` deletes the weights of all but the
-best of each backbone, so a long run's folder stays small). A resumed run calls it again for the
+promote). A caller can free what such a trial holds (``fit`` deletes the weights of those its
+final pick can no longer choose, so a long run's folder stays small). A resumed run calls it again for the
 trials its journal retired.
 """
 from __future__ import annotations
