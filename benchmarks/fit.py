@@ -206,10 +206,18 @@ def summarize(cells: dict) -> str:
                                 else r["backbone"] for r in ok})
             peaks = [r["peak_run_mb"] for r in ok if r.get("peak_run_mb") is not None]
             peak_txt = f"{max(peaks):.0f} ({len(peaks)}/{len(ok)} runs)" if peaks else "-"
+            # a run that saved no model is left out of the median, and said so in its cell
+            failed_txt = f" ({len(failed)} of {len(ok) + len(failed)} runs failed)" if failed else ""
             lines.append(
                 f"| {dataset} | {budget} | {prefer} | {method} | {statistics.median(accs):.4f} "
-                f"[{min(accs):.4f}, {max(accs):.4f}] | {max(r['overrun_s'] for r in ok):+.1f} | "
+                f"[{min(accs):.4f}, {max(accs):.4f}]{failed_txt} | {max(r['overrun_s'] for r in ok):+.1f} | "
                 f"{reach_txt} | {', '.join(backbones)} | {peak_txt} |")
+    errors = sorted({(key.rsplit("|", 1)[0], r["method"], r["seed"], r["error"].strip().splitlines()[-1])
+                     for key, runs in cells.items() for r in runs if "error" in r})
+    if errors:
+        lines += ["", "Failed runs (no model saved; left out of the medians above):", ""]
+        lines += [f"- {where.replace('|', ' ')}s, {method}, seed {seed}: {why}"
+                  for where, method, seed, why in errors]
     return "\n".join(lines)
 
 
