@@ -212,12 +212,16 @@ def summarize(cells: dict) -> str:
                 f"| {dataset} | {budget} | {prefer} | {method} | {statistics.median(accs):.4f} "
                 f"[{min(accs):.4f}, {max(accs):.4f}]{failed_txt} | {max(r['overrun_s'] for r in ok):+.1f} | "
                 f"{reach_txt} | {', '.join(backbones)} | {peak_txt} |")
-    errors = sorted({(key.rsplit("|", 1)[0], r["method"], r["seed"], r["error"].strip().splitlines()[-1])
+    # baselines appear in every preference's cell (the set lists them once); fit runs per preference
+    errors = sorted({(key if r["method"] == "autopreset" else key.rsplit("|", 1)[0], r["method"],
+                      r["seed"], r["error"].strip().splitlines()[-1])
                      for key, runs in cells.items() for r in runs if "error" in r})
     if errors:
         lines += ["", "Failed runs (no model saved; left out of the medians above):", ""]
-        lines += [f"- {where.replace('|', ' ')}s, {method}, seed {seed}: {why}"
-                  for where, method, seed, why in errors]
+        for where, method, seed, why in errors:
+            dataset, budget, *prefer = where.split("|")
+            who = f"{method} --prefer {prefer[0]}" if prefer else method
+            lines.append(f"- {dataset} {budget}s, {who}, seed {seed}: {why}")
     return "\n".join(lines)
 
 
