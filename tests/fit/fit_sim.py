@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from autopreset._pipeline._cost import CostModel
-from autopreset._pipeline._plan import SPEED_MARGIN
+from autopreset.pipeline._cost import CostModel
+from autopreset.pipeline._plan import SPEED_MARGIN
 from autopreset.simulator import CurveBenchmark, _config_rng
 
 # backbone: (training images/s, capacity bonus, batch-1 latency ms)

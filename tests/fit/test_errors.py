@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import autopreset
-from autopreset._pipeline._runfolder import RUN_FILE
+from autopreset.pipeline._runfolder import RUN_FILE
 
 
 @pytest.fixture

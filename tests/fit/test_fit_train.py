@@ -124,7 +124,7 @@ def test_fit_on_a_local_dask_cluster(tiny_data, tiny_preset_file, tmp_path):
 
 
 def test_refit_on_train_and_validation_when_planned(tiny_data, tiny_preset_file, tmp_path, monkeypatch):
-    from autopreset._pipeline import _plan
+    from autopreset.pipeline import _plan
 
     monkeypatch.setattr(_plan, "REFIT_MIN_BUDGET_S", 1.0)
     monkeypatch.setattr(_plan, "REFIT_MAX_SHARE", 0.6)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import io
 
-from autopreset._pipeline._clock import Clock
-from autopreset._pipeline._progress import Progress
+from autopreset.pipeline._clock import Clock
+from autopreset.pipeline._progress import Progress
 
 
 class Sched:

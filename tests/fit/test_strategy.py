@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autopreset._pipeline._finish import WeightPruner, pick_best
-from autopreset._pipeline._plan import FitPlan, make_plan
-from autopreset._pipeline._preference import choose_backbones
-from autopreset._pipeline._strategy import PortfolioHyperband
+from autopreset.pipeline._finish import WeightPruner, pick_best
+from autopreset.pipeline._plan import FitPlan, make_plan
+from autopreset.pipeline._preference import choose_backbones
+from autopreset.pipeline._strategy import PortfolioHyperband
 from autopreset.journal import read_journal
 from autopreset.portfolio import load_preset
 from autopreset.simulator import SimulatedExecutor
@@ -169,7 +169,7 @@ def test_rest_is_replanned_from_measured_epoch_times(slowdown):
     """Epochs slower (or faster) than the measured speeds promised: the best survivor still
     finishes a full schedule within the budget, shorter (or longer) than at the promised speed,
     and that schedule gets at least half of the time left at the switch."""
-    from autopreset._pipeline._strategy import EXPLOIT_MIN_SHARE
+    from autopreset.pipeline._strategy import EXPLOIT_MIN_SHARE
 
     for budget in (600, 1800):
         cost, pref, plan = strategy(budget)

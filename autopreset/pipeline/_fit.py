@@ -10,7 +10,7 @@ stays the function): the best image classifier a wall-clock budget buys, on a cl
 The steps (shared/DESIGN.md, "Inside fit"): scan, split and cache the data; measure each
 candidate backbone's batch-1 latency on the serving device and its training speed here; map the
 preference to allowed backbones; plan the phases from that cost model (``plan_only`` prints the
-plan and stops); then one tuner run of :class:`~autopreset._pipeline._strategy.PortfolioHyperband`
+plan and stops); then one tuner run of :class:`~autopreset.pipeline._strategy.PortfolioHyperband`
 (portfolio successive halving, narrowing, budget-aware Hyperband or ASHA with the portfolio
 survivors carried in); finally the best checkpoint is saved with its leaderboard, report and a
 preset card. The whole call, start-up and saving included, ends within the budget.
@@ -44,8 +44,8 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
     choose it, and the rest once the model is saved; each trial keeps its checkpoint.json record.
     """
     from autopreset._duration import parse_duration
-    from autopreset._pipeline._clock import Clock, process_age
-    from autopreset._pipeline._runfolder import RUN_FILE, prepare_run_folder, read_json
+    from autopreset.pipeline._clock import Clock, process_age
+    from autopreset.pipeline._runfolder import RUN_FILE, prepare_run_folder, read_json
 
     budget_s = parse_duration(budget)
     _check_args(prefer, max_latency_ms, device, latency_device, workers)
@@ -70,7 +70,7 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
 
 class _Context:
     def __init__(self, clock, progress: bool, keep_checkpoints: bool = False):
-        from autopreset._pipeline._progress import Progress
+        from autopreset.pipeline._progress import Progress
 
         self.clock = clock
         self.keep_checkpoints = keep_checkpoints
@@ -110,8 +110,8 @@ def _journal_spent(folder: Path) -> float:
 
 def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan_only, workers,
          dask, device, latency_device, resolution, default_folder):
-    from autopreset._pipeline._data import prepare_data
-    from autopreset._pipeline._executor import make_executor, worker_threads
+    from autopreset.pipeline._data import prepare_data
+    from autopreset.pipeline._executor import make_executor, worker_threads
     from autopreset.portfolio import Preset
 
     clock = ctx.clock
@@ -143,7 +143,7 @@ def _fit(ctx, data, folder, state, *, prefer, max_latency_ms, seed, preset, plan
 
 
 def _objective(prepared, dev, threads):
-    from autopreset._pipeline._objective import BudgetedObjective
+    from autopreset.pipeline._objective import BudgetedObjective
     from autopreset.training import TrainingTask
 
     return BudgetedObjective(TrainingTask(
@@ -155,12 +155,12 @@ def _objective(prepared, dev, threads):
 def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, executor, dev,
                  n_workers, dask, *, prefer, max_latency_ms, seed, plan_only, latency_device,
                  default_folder):
-    from autopreset._pipeline._cost import CostModel
-    from autopreset._pipeline._finish import pick_best
-    from autopreset._pipeline._plan import FitPlan
-    from autopreset._pipeline._preference import Preference
-    from autopreset._pipeline._refit import refit
-    from autopreset._pipeline._runfolder import RUN_FILE, create_run_folder, write_json
+    from autopreset.pipeline._cost import CostModel
+    from autopreset.pipeline._finish import pick_best
+    from autopreset.pipeline._plan import FitPlan
+    from autopreset.pipeline._preference import Preference
+    from autopreset.pipeline._refit import refit
+    from autopreset.pipeline._runfolder import RUN_FILE, create_run_folder, write_json
 
     clock = ctx.clock
     if state:
@@ -175,11 +175,11 @@ def _after_setup(ctx, folder, state, data, prepared, preset_obj, objective, exec
         if not allowed:
             raise ValueError(f"no config of preset {preset_obj.name!r} uses an allowed backbone "
                              f"({', '.join(pref.allowed)})")
-        from autopreset._pipeline._cost import measure_cost_model
+        from autopreset.pipeline._cost import measure_cost_model
 
         cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in allowed), prepared,
                                   device=dev, threads=objective.task.threads)
-        from autopreset._pipeline._data import mirror_check
+        from autopreset.pipeline._data import mirror_check
 
         mirror = mirror_check(prepared, random_state=seed)
         ctx.say(f"{mirror.describe()} ({clock.elapsed():.1f}s)")
@@ -240,7 +240,7 @@ def _n_workers(workers: int, dask: str | None) -> int:
 def _measure_preference(ctx, preset, prepared, prefer, max_latency_ms, latency_device, seconds):
     """Measure every portfolio backbone's latency; one that cannot run at the working
     resolution (too small an input for its downsampling) is left out with a notice."""
-    from autopreset._pipeline._preference import choose_backbones
+    from autopreset.pipeline._preference import choose_backbones
     from autopreset.backbones import profile_latency
 
     names = list(dict.fromkeys(e.config["backbone"] for e in preset.portfolio))
@@ -264,7 +264,7 @@ def finish_reserve(budget_s: float) -> float:
 
 
 def _make_plan(clock, cost, allowed, n_workers, preset):
-    from autopreset._pipeline._plan import make_plan
+    from autopreset.pipeline._plan import make_plan
 
     hb = preset.hyperband
     return make_plan(budget_s=clock.budget_s, left_s=clock.left() - SPAWN_S,
@@ -273,8 +273,8 @@ def _make_plan(clock, cost, allowed, n_workers, preset):
 
 
 def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resume, n_val):
-    from autopreset._pipeline._finish import WeightPruner
-    from autopreset._pipeline._strategy import PortfolioHyperband
+    from autopreset.pipeline._finish import WeightPruner
+    from autopreset.pipeline._strategy import PortfolioHyperband
     from autopreset.tuner import Tuner
 
     clock = ctx.clock
@@ -292,7 +292,7 @@ def _search(ctx, folder, plan, pref, preset, objective, executor, seed, *, resum
 
 
 def _finish(ctx, folder, prepared, plan, pref, preset, result, scheduler, picked, refit=None):
-    from autopreset._pipeline._finish import drop_trial_weights, save_model, trial_records, write_outputs
+    from autopreset.pipeline._finish import drop_trial_weights, save_model, trial_records, write_outputs
 
     clock = ctx.clock
     ctx.progress.close()
