@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backbones import create_backbone
 from ..data import IMAGENET_MEAN, IMAGENET_STD, Augment, normalize
 from ._checkpoint import jsonable, read_checkpoint, restore_training, save_checkpoint
 from ._reporter import TrialFailedError
@@ -30,7 +29,8 @@ class EpochRunner:
         self.task, self.cfg, self.device, self.seed = task, cfg, device, seed
         self.max_resource = max(1, max_resource)
         torch.manual_seed(seed)
-        model, self.weights_source = create_backbone(
+        self.kind = task.kind
+        model, self.weights_source = self.kind.build_model(
             cfg["backbone"], len(task.classes), pretrained=task.pretrained)
         self.mean, self.std = _mean_std(model)
         self.model = model.to(device=device, memory_format=torch.channels_last)
@@ -53,7 +53,7 @@ class EpochRunner:
             self.amp_dtype = torch.bfloat16 if bf16 else torch.float16
             if not bf16:
                 self.scaler = torch.amp.GradScaler("cuda")
-        self.criterion = torch.nn.CrossEntropyLoss(label_smoothing=cfg["label_smoothing"])
+        self.criterion = self.kind.loss(cfg)
 
     def _load_data(self) -> None:
         import torch
@@ -141,13 +141,12 @@ class EpochRunner:
                 "images_per_second": n_img / max(train_s, 1e-9), "lr": lr}
 
     def evaluate(self) -> tuple[float, float]:
-        """Validation accuracy and (unsmoothed) cross-entropy on the cached eval pixels."""
+        """The task's validation metric (accuracy) and unsmoothed loss on the cached eval pixels."""
         import torch
-        import torch.nn.functional as F
 
         self.model.eval()
         n = len(self.val_labels)
-        correct, loss_sum = 0, 0.0
+        score_sum, loss_sum = 0.0, 0.0
         bs = self.task.eval_batch_size
         with torch.inference_mode():
             for start in range(0, n, bs):
@@ -157,13 +156,14 @@ class EpochRunner:
                 with torch.autocast(self.device.type, dtype=self.amp_dtype,
                                     enabled=self.amp_dtype is not None):
                     logits = self.model(x).float()
-                loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
-                correct += int((logits.argmax(1) == y).sum())
+                score, loss = self.kind.score_batch(logits, y)
+                score_sum += score
+                loss_sum += loss
         val_loss = loss_sum / n
         if not math.isfinite(val_loss):
             raise TrialFailedError(f"validation loss is NaN/inf after epoch {self.epoch} "
                                    f"({self.cfg['backbone']}, lr={self.cfg['lr']:g})")
-        return correct / n, val_loss
+        return score_sum / n, val_loss
 
     def record(self, epoch: int, result: dict) -> None:
         self.history.append(dict(epoch=epoch, **result))

@@ -41,6 +41,7 @@ class TrainingTask:
     train_idx: np.ndarray
     val_idx: np.ndarray
     classes: tuple[str, ...]
+    task_type: str = "classification"      # autopreset.tasks: head, loss, metric
     device: str = "auto"
     threads: int | None = None
     pretrained: bool | str = "auto"
@@ -60,6 +61,13 @@ class TrainingTask:
                              f"{self.cache.n_images} cached images")
         if len(self.classes) < 2:
             raise ValueError("TrainingTask: need at least 2 classes")
+
+    @property
+    def kind(self):
+        """The task type (autopreset.tasks) that gives this trainer its head, loss and metric."""
+        from autopreset.tasks import get_task
+
+        return get_task(self.task_type)
 
     @property
     def input_size(self) -> int:
