@@ -18,7 +18,7 @@ __all__ = ["optimize", "fit", "load", "Predictor", "parse_duration", "__version_
 
 _LAZY = {
     "optimize": ("autopreset._optimize", "optimize"),
-    "fit": ("autopreset.pipeline._fit", "fit"),
+    "fit": ("autopreset.pipeline", "fit"),
     "load": ("autopreset.model", "load"),
     "Predictor": ("autopreset.model", "Predictor"),
     "parse_duration": ("autopreset._duration", "parse_duration"),

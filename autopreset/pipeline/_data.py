@@ -19,6 +19,7 @@ class Prepared:
     val_idx: np.ndarray
     resolution: int
     cache: object             # autopreset.data.ImageCache
+    kind: object = None       # the autopreset.tasks task type that read it
 
     @property
     def n_train(self) -> int:
@@ -30,7 +31,8 @@ class Prepared:
 
     def describe(self) -> str:
         ds = self.dataset
-        return (f"{len(ds)} images, {len(ds.classes)} classes, {self.n_train} train / "
+        head = self.kind.describe(ds) if self.kind is not None else f"{len(ds)} images"
+        return (f"{head}, {self.n_train} train / "
                 f"{self.n_val} validation, {self.resolution}px"
                 + (f", {len(ds.skipped)} unreadable file(s) skipped" if ds.skipped else ""))
 
@@ -59,19 +61,23 @@ def working_resolution(paths, *, random_state=0, sample: int = 256,
 
 
 def prepare_data(data, *, seed: int, val_fraction: float = 0.2, resolution: int | None = None,
-                 n_jobs: int = -1) -> Prepared:
-    """Scan ``data`` (ValueError with one line for a missing/empty/single-class folder), split it
-    stratified with ``seed``, and decode it once into the cache at the working resolution."""
-    from autopreset.data import build_cache, scan, split
+                 n_jobs: int = -1, task="classification") -> Prepared:
+    """Read ``data`` the task type's way (a one-line error for a missing, empty or
+    single-class folder), split it with ``seed``, and decode it once into the cache at the
+    working resolution."""
+    from autopreset.data import build_cache
+    from autopreset.errors import InputError
+    from autopreset.tasks import get_task
 
-    dataset = scan(data, n_jobs=n_jobs)
-    train_idx, val_idx = split(dataset, val_fraction=val_fraction, random_state=seed)
+    kind = get_task(task)
+    dataset = kind.read(data, n_jobs=n_jobs)
+    train_idx, val_idx = kind.split(dataset, val_fraction=val_fraction, random_state=seed)
     if resolution is None:
         resolution = working_resolution(dataset.paths, random_state=seed)
     elif int(resolution) != resolution or resolution < 8:
-        raise ValueError(f"resolution must be an integer >= 8, got {resolution!r}")
+        raise InputError(f"resolution must be an integer >= 8, got {resolution!r}")
     cache = build_cache(dataset, int(resolution), n_jobs=n_jobs)
-    return Prepared(dataset, train_idx, val_idx, int(resolution), cache)
+    return Prepared(dataset, train_idx, val_idx, int(resolution), cache, kind)
 
 
 @dataclass(frozen=True)

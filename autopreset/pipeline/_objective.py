@@ -31,9 +31,16 @@ class _Once(logging.Filter):
 
 
 def _quiet_repeats() -> None:
+    """In a worker: each notice once, each on a line of its own (never inside the main
+    process's status line on a shared terminal)."""
+    from ._progress import LineHandler
+
     log = logging.getLogger("autopreset")
     if not any(isinstance(f, _Once) for f in log.filters):
         log.addFilter(_Once())
+    if not log.handlers:
+        log.addHandler(LineHandler())
+        log.propagate = False
 
 
 class _StopEarly:

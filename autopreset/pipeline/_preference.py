@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Preference", "choose_backbones", "SHARES"]
+__all__ = ["Preference", "choose_backbones", "measure_preference", "SHARES"]
 
 SHARES = {"latency": 1 / 3, "balanced": 2 / 3, "accuracy": 1.0}
 
@@ -41,11 +41,37 @@ class Preference:
                 "bound_ms": self.bound_ms, "device": self.device}
 
 
+def measure_preference(preset, resolution: int, prefer: str, max_latency_ms: float | None,
+                       device: str, *, seconds: float, say=print) -> Preference:
+    """Measure the batch-1 latency of every backbone of ``preset``'s portfolio on ``device``
+    at ``resolution`` (``seconds`` in all) and choose the allowed ones. A backbone that cannot
+    run at that resolution (too small an input for its downsampling) is left out with a
+    notice through ``say``."""
+    from autopreset.backbones import profile_latency
+    from autopreset.errors import InputError
+
+    names = list(dict.fromkeys(e.config["backbone"] for e in preset.portfolio))
+    each = max(0.1, min(1.0, seconds / len(names)))
+    latency = {}
+    for name in names:
+        try:
+            latency[name] = profile_latency([name], resolution, device=device, max_seconds=each,
+                                            batch_size=4)[name].p50_ms
+        except (RuntimeError, ValueError) as exc:
+            say(f"{name} left out: it does not run at {resolution}px "
+                f"({str(exc).splitlines()[0][:100]})")
+    if not latency:
+        raise InputError(f"no backbone of preset {preset.name!r} runs at {resolution}px")
+    return choose_backbones(latency, prefer, max_latency_ms, device=device)
+
+
 def choose_backbones(latency_ms: dict[str, float], prefer: str,
                      max_latency_ms: float | None = None, device: str = "cpu") -> Preference:
-    """Map a preference to the allowed backbones; ValueError if none meets ``max_latency_ms``."""
+    """Map a preference to the allowed backbones; InputError if none meets ``max_latency_ms``."""
+    from autopreset.errors import InputError
+
     if prefer not in SHARES:
-        raise ValueError(f"prefer must be one of {', '.join(SHARES)}; got {prefer!r}")
+        raise InputError(f"prefer must be one of {', '.join(SHARES)}; got {prefer!r}")
     if not latency_ms:
         raise ValueError("no candidate backbones to choose from")
     ranked = sorted(latency_ms, key=lambda n: (latency_ms[n], n))
@@ -54,7 +80,7 @@ def choose_backbones(latency_ms: dict[str, float], prefer: str,
     else:
         keep = [n for n in ranked if latency_ms[n] <= max_latency_ms]
         if not keep:
-            raise ValueError(f"no candidate backbone meets --max-latency-ms {max_latency_ms:g}: the "
+            raise InputError(f"no candidate backbone meets --max-latency-ms {max_latency_ms:g}: the "
                              f"fastest, {ranked[0]}, measured {latency_ms[ranked[0]]:.2f} ms")
     bound = max(latency_ms[n] for n in keep)
     return Preference(prefer, max_latency_ms, dict(latency_ms), tuple(keep), bound, device)

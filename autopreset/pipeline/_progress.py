@@ -5,19 +5,49 @@ when something changes: a phase starts, a trial ends, the best so far improves.
 """
 from __future__ import annotations
 
+import logging
 import math
 import sys
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "LineHandler"]
+
+
+class LineHandler(logging.Handler):
+    """Writes each log record on a line of its own: on a terminal the line is cleared first, so
+    a notice never lands in the middle of a redrawn status line (worker processes, which share
+    the terminal with the main process's status line, log through this)."""
+
+    def __init__(self, stream=None):
+        super().__init__(logging.INFO)
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stream = self.stream or sys.stderr
+        try:
+            tty = bool(getattr(stream, "isatty", lambda: False)())
+            stream.write(("\r\033[K" if tty else "") + self.format(record) + "\n")
+            stream.flush()
+        except Exception:                  # logging must never break a trial
+            self.handleError(record)
+
+
+class _SayHandler(logging.Handler):
+    def __init__(self, progress):
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.say(self.format(record))
 
 ENDED = ("completed", "paused", "stopped", "failed", "interrupted")
 
 
 class Progress:
-    """``Progress(clock, scheduler)``; pass ``progress.on_event`` as the tuner's ``on_event``."""
+    """``Progress(budget, scheduler)``; pass ``progress.on_event`` as the tuner's ``on_event``.
+    ``budget`` is the run's :class:`~autopreset.pipeline.Budget` (anything with ``left()``)."""
 
-    def __init__(self, clock, scheduler=None, *, enabled: bool = True, stream=None):
-        self.clock = clock
+    def __init__(self, budget, scheduler=None, *, enabled: bool = True, stream=None):
+        self.budget = budget
         self.scheduler = scheduler
         self.enabled = enabled
         self.stream = stream or sys.stderr
@@ -28,6 +58,12 @@ class Progress:
         self.configs: dict[int, dict] = {}
         self.phase = None
         self._drawn = False
+        self._log = logging.getLogger("autopreset")
+        self._handler = _SayHandler(self)
+        self._propagate = self._log.propagate
+        if enabled:                # the library's notices go above the status line, not into it
+            self._log.addHandler(self._handler)
+            self._log.propagate = False
 
     def say(self, text: str) -> None:
         """A plain message (on a terminal, printed above the status line)."""
@@ -43,7 +79,7 @@ class Progress:
         best = f"{self.best:.4f}" if math.isfinite(self.best) else "-"
         phase = getattr(self.scheduler, "phase", None) or "search"
         return (f"[{phase}] trials done {len(self.ended)}, best {best}, "
-                f"{max(0.0, self.clock.left()):.0f}s left")
+                f"{max(0.0, self.budget.left()):.0f}s left")
 
     def _draw(self) -> None:
         self.stream.write("\r\033[K" + self.status())
@@ -90,6 +126,9 @@ class Progress:
             print(f"{what}; {self.status()}", file=self.stream, flush=True)
 
     def close(self) -> None:
+        if self._handler in self._log.handlers:
+            self._log.removeHandler(self._handler)
+            self._log.propagate = self._propagate
         if self.enabled and self.tty and self._drawn:
             self.stream.write("\n")
             self.stream.flush()

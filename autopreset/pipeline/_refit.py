@@ -6,6 +6,7 @@ resumes from its own journal); if the budget cuts it short, the search's model i
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,38 +18,42 @@ from ._strategy import ListSearcher
 __all__ = ["refit"]
 
 
-def refit(ctx, folder, prepared, plan, preset, best, dev, dask, seed):
-    """Train the best config on train+validation for max_resource epochs when the plan kept
-    time for it; the checkpoint folder, or None (not planned, no time, or cut short)."""
+def refit(run, best) -> Path | None:
+    """Train ``best``'s config on train+validation for max_resource epochs when ``run``'s plan
+    kept time for it; the checkpoint folder, or None (not planned, no time, or cut short)."""
     from autopreset.schedulers import FIFO
-    from autopreset.training import TrainingTask
     from autopreset.tuner import JOURNAL_NAME, Tuner
 
+    plan = run.state.plan
     if plan.refit_s <= 0 or best is None:
         return None
-    left = ctx.clock.left() - plan.reserve_s
+    left = run.budget.for_refit()
     if left < 0.8 * plan.refit_s:      # the plan's estimate has 10% slack; trials stop in time
-        ctx.say(f"refit skipped: {left:.0f}s left, it needs ~{plan.refit_s / 1.1:.0f}s")
+        run.say(f"refit skipped: {left:.0f}s left, it needs ~{plan.refit_s / 1.1:.0f}s")
         return None
-    ctx.say(f"refit of trial {best.trial_id}'s config on train+validation, "
+    run.say(f"refit of trial {best.trial_id}'s config on train+validation, "
             f"{plan.max_resource} epochs")
-    everything = np.sort(np.concatenate([prepared.train_idx, prepared.val_idx]))
-    task = TrainingTask(cache=prepared.cache, labels=prepared.dataset.labels, train_idx=everything,
-                        val_idx=prepared.val_idx, classes=tuple(prepared.dataset.classes),
-                        device=dev, threads=worker_threads(1, dask))
-    space = {**preset.space, **{k: v for k, v in plan.constants.items() if k not in preset.space}}
-    scheduler = FIFO(searcher=ListSearcher(space, [best.config]), mode="max",
+    data = run.data
+    everything = np.sort(np.concatenate([data.train_idx, data.val_idx]))
+    task = dataclasses.replace(run.objective.task, train_idx=everything,
+                               threads=worker_threads(1, run.options.dask))
+    space = {**run.preset.space,
+             **{k: v for k, v in plan.constants.items() if k not in run.preset.space}}
+    scheduler = FIFO(searcher=ListSearcher(space, [best.config]), mode=data.kind.mode,
                      max_resource=plan.max_resource, max_trials=1)
-    run_dir = folder / "refit"
-    executor, client = make_executor(1, dask)
+    run_dir = run.folder / "refit"
+    executor, client = make_executor(1, run.options.dask)
     try:
         result = Tuner(BudgetedObjective(task), scheduler, executor=executor, budget_s=left,
-                       run_dir=run_dir, resume=(run_dir / JOURNAL_NAME).exists(), seed=seed).run()
+                       run_dir=run_dir, resume=(run_dir / JOURNAL_NAME).exists(),
+                       seed=run.state.seed).run()
     finally:
+        executor.close()
         if client is not None:
             client.close()
+    run.check_interrupted(result)
     trial = result.trials[0] if result.trials else None
     if trial is None or trial.resource < plan.max_resource:
-        ctx.say("refit cut short by the budget: the search's best checkpoint is kept")
+        run.say("refit cut short by the budget: the search's best checkpoint is kept")
         return None
     return Path(trial.checkpoint_dir)

@@ -12,8 +12,10 @@ import os
 from pathlib import Path
 
 from autopreset._atomic import write_json_atomic
+from autopreset.errors import InputError
 
-__all__ = ["prepare_run_folder", "create_run_folder", "write_json", "read_json", "RUN_FILE"]
+__all__ = ["prepare_run_folder", "create_run_folder", "write_json", "read_json", "journal_spent",
+           "RUN_FILE"]
 
 RUN_FILE = "run.json"
 
@@ -27,7 +29,17 @@ def read_json(path: Path):
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise InputError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def journal_spent(folder: Path) -> float:
+    """Seconds of the budget a run's journal says its search has spent (0 without one)."""
+    from autopreset.journal import read_journal
+    from autopreset.tuner import JOURNAL_NAME
+
+    path = Path(folder) / JOURNAL_NAME
+    events = read_journal(path) if path.exists() else []
+    return max((float(e.get("spent") or 0.0) for e in events), default=0.0)
 
 
 def prepare_run_folder(out, *, resume: bool) -> Path:
@@ -37,7 +49,7 @@ def prepare_run_folder(out, *, resume: bool) -> Path:
         if resume:
             latest = Path("runs") / "latest"
             if not latest.exists():
-                raise ValueError("--resume needs --out RUN_FOLDER (runs/latest does not exist)")
+                raise InputError("--resume needs --out RUN_FOLDER (runs/latest does not exist)")
             return latest.resolve()
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
         folder = Path("runs") / stamp
@@ -49,14 +61,14 @@ def prepare_run_folder(out, *, resume: bool) -> Path:
         return folder
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--out {str(folder)!r} is a file, not a folder")
+        raise InputError(f"--out {str(folder)!r} is a file, not a folder")
     has_run = (folder / RUN_FILE).is_file()
     if resume:
         if not has_run:
-            raise ValueError(f"--resume: {str(folder)!r} holds no run to continue (no {RUN_FILE})")
+            raise InputError(f"--resume: {str(folder)!r} holds no run to continue (no {RUN_FILE})")
         return folder
     if has_run:
-        raise ValueError(f"--out {str(folder)!r} already holds a run; use --resume to continue it "
+        raise InputError(f"--out {str(folder)!r} already holds a run; use --resume to continue it "
                          "or choose another folder")
     _check_writable(folder)
     return folder
@@ -67,7 +79,7 @@ def create_run_folder(folder: Path, *, default: bool) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValueError(f"--out {str(folder)!r}: cannot create it ({exc.strerror})") from None
+        raise InputError(f"--out {str(folder)!r}: cannot create it ({exc.strerror})") from None
     if default:
         _point_latest(folder)
 
@@ -79,7 +91,7 @@ def _check_writable(folder: Path) -> None:
             break
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {str(folder)!r}: cannot create or write it "
+        raise InputError(f"--out {str(folder)!r}: cannot create or write it "
                          f"({str(parent)!r} is not a writable folder)")
 
 

@@ -239,6 +239,11 @@ class PortfolioHyperband(TrialScheduler):
             return False
         return self.inner.may_resume(trial)
 
+    @property
+    def portfolio_trial_ids(self) -> frozenset[int]:
+        """Ids of the trials the portfolio phase started."""
+        return frozenset(self._portfolio_trials)
+
     def on_trial_add(self, trial) -> None:
         raise ValueError("PortfolioHyperband starts from its portfolio; it takes no carried trials")
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autopreset.pipeline._finish import WeightPruner, pick_best
+from autopreset.pipeline import WeightPruner, pick_best
 
 
 def _trial(tmp_path, tid, backbone, curve):

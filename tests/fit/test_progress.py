@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from autopreset.pipeline._clock import Clock
+from autopreset.pipeline import Budget
 from autopreset.pipeline._progress import Progress
 
 
@@ -26,7 +26,7 @@ class Tty(io.StringIO):
 
 def test_plain_lines_when_not_a_terminal():
     out = io.StringIO()
-    p = Progress(Clock(100), Sched(), stream=out)
+    p = Progress(Budget(100), Sched(), stream=out)
     for e in events():
         p.on_event(e)
     text = out.getvalue()
@@ -41,7 +41,7 @@ def test_plain_lines_when_not_a_terminal():
 
 def test_status_line_is_redrawn_on_a_terminal():
     out = Tty()
-    p = Progress(Clock(100), Sched(), stream=out)
+    p = Progress(Budget(100), Sched(), stream=out)
     for e in events():
         p.on_event(e)
     p.close()
@@ -53,7 +53,7 @@ def test_status_line_is_redrawn_on_a_terminal():
 
 def test_disabled_prints_nothing_but_keeps_count():
     out = io.StringIO()
-    p = Progress(Clock(100), Sched(), enabled=False, stream=out)
+    p = Progress(Budget(100), Sched(), enabled=False, stream=out)
     for e in events():
         p.on_event(e)
     assert out.getvalue() == "" and p.best == 0.7 and p.ended == {0}

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from autopreset.data import preprocess
-from autopreset.pipeline._finish import pick_best
+from autopreset.pipeline import pick_best
 from autopreset.training import (RecordingReporter, TrialFailedError, drop_weights,
                                  load_model_from_checkpoint, lr_factor, resolve_config)
 from autopreset.training._checkpoint import read_checkpoint

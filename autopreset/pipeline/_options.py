@@ -1,0 +1,62 @@
+"""What the user asked ``fit`` for, checked once: :class:`FitOptions`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from autopreset.errors import InputError
+
+__all__ = ["FitOptions", "PREFERENCES"]
+
+PREFERENCES = ("latency", "balanced", "accuracy")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitOptions:
+    """The arguments of :func:`autopreset.fit` (see there), validated on construction."""
+
+    data: str
+    prefer: str = "balanced"
+    max_latency_ms: float | None = None
+    out: str | None = None
+    seed: int = 0
+    preset: str = "default"
+    preset_given: bool = False           # --preset was named (not the preference's default)
+    plan_only: bool = False
+    resume: bool = False
+    workers: int = 1
+    dask: str | None = None
+    device: str = "auto"
+    latency_device: str = "cpu"
+    progress: bool = True
+    resolution: int | None = None
+    keep_checkpoints: bool = False
+    task: str = "classification"
+
+    def __post_init__(self):
+        if self.prefer not in PREFERENCES:
+            raise InputError(f"prefer must be one of {', '.join(PREFERENCES)}; got {self.prefer!r}")
+        m = self.max_latency_ms
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not m > 0):
+            raise InputError(f"max_latency_ms must be a positive number; got {m!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise InputError(f"device must be auto, cpu or cuda; got {self.device!r}")
+        if self.latency_device not in ("cpu", "cuda"):
+            raise InputError(f"latency_device must be cpu or cuda; got {self.latency_device!r}")
+        w = self.workers
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise InputError(f"workers must be a positive integer; got {w!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise InputError(f"seed must be an integer; got {self.seed!r}")
+        r = self.resolution
+        if r is not None and (isinstance(r, bool) or int(r) != r or r < 8):
+            raise InputError(f"resolution must be an integer >= 8, got {r!r}")
+        if "cuda" in (self.device, self.latency_device):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise InputError("--device/--latency-device cuda: no CUDA device is available here")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data)

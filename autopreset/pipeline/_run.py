@@ -1,0 +1,265 @@
+"""One fit as an object whose steps read and write typed state (shared/DESIGN.md, "Inside fit").
+
+    run = FitRun(FitOptions(data="photos/", prefer="latency"), Budget("10m"))
+    predictor = run.run()          # = setup(); plan(); search(); refit(); finish()
+
+- :meth:`FitRun.setup`: the run folder (or the run to resume), the preset, the data read the
+  task type's way, split and cached, the objective, and the executor (workers start here and
+  finish starting while the plan is measured);
+- :meth:`FitRun.plan`: each candidate backbone's latency on the serving device, the preference,
+  the training-speed cost model, the flip check, and the phases (:class:`FitPlan`); all of it
+  goes to ``run.json`` as one :class:`RunState` (on ``--resume`` it is read back instead);
+- :meth:`FitRun.search`: one tuner run of the portfolio-then-Hyperband scheduler;
+- :meth:`FitRun.refit`: the best config on train+validation when the plan kept time for it;
+- :meth:`FitRun.finish`: the model folder, leaderboard, report, preset card, pruned weights.
+
+Only the :class:`Budget` answers how much time a step has.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from autopreset.errors import InputError, Interrupted, RunError
+
+from ._budget import Budget, process_age
+from ._options import FitOptions
+from ._state import RunState
+
+__all__ = ["FitRun"]
+
+
+class FitRun:
+    """A fit in progress: options and budget in, typed state out of each step."""
+
+    def __init__(self, options: FitOptions, budget: Budget):
+        from ._progress import Progress
+
+        self.options, self.budget = options, budget
+        self.progress = Progress(budget, enabled=options.progress)
+        self.folder: Path | None = None
+        self.state: RunState | None = None       # the plan and what it was made from
+        self.resumed = False
+        self.preset = self.data = self.objective = None
+        self.executor = self.client = None
+        self.result = self.scheduler = self.picked = self.pruner = None
+        self.refit_dir: Path | None = None
+
+    def say(self, text: str) -> None:
+        self.progress.say(text)
+
+    # ------------------------------------------------------------------ the whole run
+    def run(self):
+        """Every step in order; the Predictor, or None with ``plan_only``."""
+        try:
+            self.setup()
+            self.plan()
+            if self.options.plan_only:
+                print(self.state.plan.describe())
+                return None
+            self.search()
+            self.refit()
+            return self.finish()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.progress.close()
+        if self.executor is not None:
+            self.executor.close()
+        if self.client is not None:
+            self.client.close()
+        self.executor = self.client = None
+
+    # ------------------------------------------------------------------ 1. set-up
+    def setup(self) -> None:
+        """Run folder, resumed state, preset, data, objective and executor."""
+        from ._data import prepare_data
+        from ._executor import make_executor, worker_threads
+        from ._runfolder import RUN_FILE, prepare_run_folder, read_json
+
+        opt = self.options
+        self.budget.charge(process_age())
+        if not opt.plan_only:
+            self.folder = prepare_run_folder(opt.out, resume=opt.resume)
+        if opt.resume:
+            self._load_state(RunState.from_json(read_json(self.folder / RUN_FILE),
+                                                source=str(self.folder / RUN_FILE)))
+        self.preset = self._load_preset()
+        st = self.state
+        self.data = prepare_data(opt.data, seed=st.seed if st else opt.seed, task=opt.task,
+                                 resolution=st.resolution if st else opt.resolution)
+        if st is not None:
+            st.check_data(self.data.dataset.fingerprint, opt.data, self.folder)
+        self.say(f"data: {self.data.describe()} ({self.budget.elapsed():.1f}s)")
+        n_workers = st.plan.n_workers if st else _n_workers(opt.workers, opt.dask)
+        threads = worker_threads(n_workers, opt.dask)
+        if threads is not None:          # measure speeds as the workers will train
+            import torch
+
+            torch.set_num_threads(threads)
+        self.n_workers, self.device = n_workers, st.device if st else _device(opt.device)
+        self.objective = self._objective(threads)
+        if not opt.plan_only:           # (local workers start while the plan is measured)
+            self.executor, self.client = make_executor(n_workers, opt.dask, self.objective)
+
+    def _load_state(self, state: RunState) -> None:
+        """Resume: the run keeps its budget, preference and seed; say so where they differ."""
+        from ._runfolder import journal_spent
+
+        opt = self.options
+        kept = state.kept(budget_s=self.budget.total_s, prefer=opt.prefer, seed=opt.seed,
+                          max_latency_ms=opt.max_latency_ms, resolution=opt.resolution)
+        if kept:
+            self.say("--resume keeps the run's " + ", ".join(kept))
+        budget = Budget(state.budget_s, counts_setup=self.budget.counts_setup,
+                        clock=self.budget.now)
+        budget.charge(self.budget.elapsed() + state.setup_s + journal_spent(self.folder))
+        self.budget = self.progress.budget = budget
+        self.state, self.resumed = state, True
+
+    def _load_preset(self):
+        from autopreset.portfolio import Preset, load_preset
+
+        if self.state is not None:
+            return Preset.from_json(self.state.preset)
+        try:
+            return load_preset(self.options.preset)
+        except FileNotFoundError as exc:
+            raise InputError(f"--preset {self.options.preset!r}: {exc}") from None
+
+    def _objective(self, threads):
+        from autopreset.training import TrainingTask
+
+        from ._objective import BudgetedObjective
+
+        d = self.data
+        return BudgetedObjective(TrainingTask(
+            cache=d.cache, labels=d.dataset.labels, train_idx=d.train_idx, val_idx=d.val_idx,
+            classes=tuple(d.dataset.classes), task_type=d.kind.name, device=self.device,
+            threads=threads))
+
+    # ------------------------------------------------------------------ 2. plan
+    def plan(self) -> None:
+        """Measure the cost model and the preference, plan the phases, write run.json."""
+        from ._cost import measure_cost_model
+        from ._data import mirror_check
+        from ._preference import measure_preference
+        from ._runfolder import RUN_FILE, create_run_folder, write_json
+
+        if self.state is None:
+            opt, d, budget = self.options, self.data, self.budget
+            pref = measure_preference(self.preset, d.resolution, opt.prefer, opt.max_latency_ms,
+                                      opt.latency_device, seconds=min(10.0, 0.04 * budget.total_s),
+                                      say=self.say)
+            self.say(f"{pref.describe()} ({budget.elapsed():.1f}s)")
+            allowed = self._allowed_configs(pref)
+            cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in allowed), d,
+                                      device=self.device, threads=self.objective.task.threads)
+            mirror = mirror_check(d, random_state=opt.seed)
+            self.say(f"{mirror.describe()} ({budget.elapsed():.1f}s)")
+            plan = dataclasses.replace(self._make_plan(cost, allowed), flip=mirror.flip)
+            self.state = RunState(
+                data=str(Path(opt.data).resolve()), fingerprint=d.dataset.fingerprint,
+                budget_s=budget.total_s, prefer=opt.prefer, max_latency_ms=opt.max_latency_ms,
+                seed=opt.seed, resolution=d.resolution, device=self.device,
+                latency_device=opt.latency_device, setup_s=budget.elapsed(),
+                preset=self.preset.to_json(), preference=pref, cost=cost, plan=plan,
+                mirror_check=mirror.to_json(), task=d.kind.name)
+            if opt.plan_only:
+                return
+            create_run_folder(self.folder, default=opt.out is None and not opt.resume)
+            write_json(self.folder / RUN_FILE, self.state.to_json())
+        self.say(f"{self.state.plan.describe()}\n  (planned after {self.budget.elapsed():.1f}s "
+                 "of setup)")
+        self.budget.setup_done()
+
+    def _allowed_configs(self, pref) -> list[dict]:
+        allowed = [dict(e.config) for e in self.preset.portfolio if pref.allows(e.config["backbone"])]
+        if not allowed:
+            raise InputError(f"no config of preset {self.preset.name!r} uses an allowed backbone "
+                             f"({', '.join(pref.allowed)})")
+        return allowed
+
+    def _make_plan(self, cost, allowed):
+        from ._plan import make_plan
+
+        hb, budget = self.preset.hyperband, self.budget
+        return make_plan(budget_s=budget.total_s, left_s=budget.for_plan(),
+                         reserve_s=budget.reserve_s, cost=cost, portfolio=allowed,
+                         n_workers=self.n_workers, eta=hb.eta, max_resource_cap=hb.max_resource)
+
+    # ------------------------------------------------------------------ 3. search
+    def search(self) -> None:
+        """The tuner runs the portfolio-then-Hyperband scheduler until the search's share of
+        the budget is spent; its trials' weights go as soon as the pick can no longer use them."""
+        from autopreset.tuner import Tuner
+
+        from ._pick import WeightPruner
+        from ._runfolder import journal_spent
+        from ._strategy import PortfolioHyperband
+
+        st, opt = self.state, self.options
+        self.scheduler = PortfolioHyperband(space=self.preset.space, plan=st.plan,
+                                            allowed=set(st.preference.allowed), mode=self.data.kind.mode,
+                                            random_state=st.seed)
+        spent_before = journal_spent(self.folder) if self.resumed else 0.0
+        self.progress.scheduler = self.scheduler
+        self.pruner = None if opt.keep_checkpoints else WeightPruner(self.data.n_val, self._fast_first())
+        tuner = Tuner(self.objective, self.scheduler, executor=self.executor,
+                      budget_s=spent_before + self.budget.for_search(st.plan.refit_s),
+                      run_dir=self.folder, resume=self.resumed, seed=st.seed,
+                      on_event=self.progress.on_event, on_retire=self.pruner)
+        self.result = tuner.run()
+        self.check_interrupted(self.result)
+
+    def _fast_first(self):
+        """Backbone latencies when the final pick should favour speed (``--prefer latency``)."""
+        pref = self.state.preference
+        return dict(pref.latency_ms) if pref.prefer == "latency" else None
+
+    def check_interrupted(self, result) -> None:
+        signal_name = getattr(result, "interrupted", None)
+        if not signal_name:
+            return
+        self.progress.close()
+        hint = f"autopreset fit {self.options.data} --out {self.folder} --resume"
+        raise Interrupted(run_dir=self.folder, resume_hint=hint, signal_name=signal_name)
+
+    # ------------------------------------------------------------------ 4. refit
+    def refit(self) -> None:
+        from ._pick import pick_best
+        from ._refit import refit
+
+        self.picked = pick_best(self.result, self.data.n_val, self._fast_first())
+        best = self.picked[0] if self.picked else None
+        self.refit_dir = refit(self, best)
+
+    # ------------------------------------------------------------------ 5. finish
+    def finish(self):
+        """Save the model and the run's outputs; the Predictor."""
+        from ._finish import finish
+
+        if self.picked is None:
+            reasons = "; ".join(sorted({t.reason for t in self.result.trials if t.reason}))[:300]
+            raise RunError(f"no trial finished an epoch within the budget of "
+                           f"{self.budget.total_s:.0f}s ({reasons or 'no trials ran'}); "
+                           "give a larger --budget")
+        return finish(self)
+
+
+def _device(device: str) -> str:
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _n_workers(workers: int, dask: str | None) -> int:
+    if dask is None:
+        return workers
+    from distributed import Client
+
+    with Client(dask, timeout=10) as client:
+        return max(1, sum(client.nthreads().values()))
