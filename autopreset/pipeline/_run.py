@@ -142,7 +142,6 @@ class FitRun:
     # ------------------------------------------------------------------ 2. plan
     def plan(self) -> None:
         """Measure the cost model and the preference, plan the phases, write run.json."""
-        from ._cost import measure_cost_model
         from ._data import mirror_check
         from ._preference import measure_preference
         from ._runfolder import RUN_FILE, create_run_folder, write_json
@@ -153,12 +152,10 @@ class FitRun:
                                       opt.latency_device, seconds=min(10.0, 0.04 * budget.total_s),
                                       say=self.say)
             self.say(f"{pref.describe()} ({budget.elapsed():.1f}s)")
-            allowed = self._allowed_configs(pref)
-            cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in allowed), d,
-                                      device=self.device, threads=self.objective.task.threads)
+            cost, plan = self._measure_and_plan(self._allowed_configs(pref))
             mirror = mirror_check(d, random_state=opt.seed)
             self.say(f"{mirror.describe()} ({budget.elapsed():.1f}s)")
-            plan = dataclasses.replace(self._make_plan(cost, allowed), flip=mirror.flip)
+            plan = dataclasses.replace(plan, flip=mirror.flip)
             self.state = RunState(
                 data=str(Path(opt.data).resolve()), fingerprint=d.dataset.fingerprint,
                 budget_s=budget.total_s, prefer=opt.prefer, max_latency_ms=opt.max_latency_ms,
@@ -180,6 +177,22 @@ class FitRun:
             raise InputError(f"no config of preset {self.preset.name!r} uses an allowed backbone "
                              f"({', '.join(pref.allowed)})")
         return allowed
+
+    def _measure_and_plan(self, allowed: list[dict]):
+        """(cost model, plan): training speeds are measured for a prefix of the allowed
+        portfolio, doubled while the plan would use all of it, so a short budget does not
+        pay to measure the large backbones at the portfolio's end that it cannot reach."""
+        from ._cost import measure_cost_model
+
+        k = min(len(allowed), 8)
+        while True:
+            part = allowed[:k]
+            cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in part), self.data,
+                                      device=self.device, threads=self.objective.task.threads)
+            plan = self._make_plan(cost, part)
+            if len(plan.portfolio) < k or k == len(allowed):
+                return cost, plan
+            k = min(len(allowed), 2 * k)
 
     def _make_plan(self, cost, allowed):
         from ._plan import make_plan
