@@ -40,6 +40,11 @@ class Preference:
                 "latency_ms": self.latency_ms, "allowed": list(self.allowed),
                 "bound_ms": self.bound_ms, "device": self.device}
 
+    @classmethod
+    def from_json(cls, obj: dict) -> "Preference":
+        return cls(obj["prefer"], obj["max_latency_ms"], dict(obj["latency_ms"]),
+                   tuple(obj["allowed"]), float(obj["bound_ms"]), obj.get("device", "cpu"))
+
 
 def measure_preference(preset, resolution: int, prefer: str, max_latency_ms: float | None,
                        device: str, *, seconds: float, say=print) -> Preference:

@@ -61,7 +61,7 @@ class RunState:
                        max_latency_ms=obj["max_latency_ms"], seed=int(obj["seed"]),
                        resolution=int(obj["resolution"]), device=obj["device"],
                        latency_device=obj["latency_device"], setup_s=float(obj["setup_s"]),
-                       preset=obj["preset"], preference=Preference(**obj["preference"]),
+                       preset=obj["preset"], preference=Preference.from_json(obj["preference"]),
                        cost=CostModel.from_json(obj["cost"]), plan=FitPlan.from_json(obj["plan"]),
                        mirror_check=obj.get("mirror_check", {}),
                        task=obj.get("task", "classification"))
