@@ -3,24 +3,26 @@ from __future__ import annotations
 
 import re
 
+from autopreset.errors import InputError
+
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
 
 
 def parse_duration(value: str | int | float) -> float:
-    """Return the duration in seconds; raise ValueError naming the value when it is malformed.
+    """Return the duration in seconds; raise InputError (a ValueError) naming a malformed value.
 
     >>> parse_duration("1h30m")
     5400.0
     """
     if isinstance(value, bool):
-        raise ValueError(f"invalid duration {value!r}")
+        raise InputError(f"invalid duration {value!r}")
     if isinstance(value, (int, float)):
         seconds = float(value)
     else:
         text = str(value).strip().lower().replace(" ", "")
         if not text:
-            raise ValueError("invalid duration '': expected e.g. 90s, 10m, 4h, 1h30m")
+            raise InputError("invalid duration '': expected e.g. 90s, 10m, 4h, 1h30m")
         try:
             seconds = float(text)
         except ValueError:
@@ -31,11 +33,11 @@ def parse_duration(value: str | int | float) -> float:
                 seconds += float(match.group(1)) * _UNITS[match.group(2)]
                 pos = match.end()
             if pos != len(text) or pos == 0:
-                raise ValueError(
+                raise InputError(
                     f"invalid duration {value!r}: expected e.g. 90s, 10m, 4h, 1h30m"
                 ) from None
     if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise ValueError(f"invalid duration {value!r}: must be a positive, finite time")
+        raise InputError(f"invalid duration {value!r}: must be a positive, finite time")
     return seconds
 
 

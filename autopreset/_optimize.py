@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autopreset.errors import InputError
 from autopreset.searchers import Observation, Searcher, make_searcher
 
 
@@ -41,18 +42,18 @@ def optimize(fn, space: dict, *, searcher: str | Searcher = "random", n_trials: 
     Stops early when the searcher is exhausted (a grid).
     """
     if mode not in ("min", "max"):
-        raise ValueError(f"mode must be 'min' or 'max'; got {mode!r}")
+        raise InputError(f"mode must be 'min' or 'max'; got {mode!r}")
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive int; got {n_trials!r}")
+        raise InputError(f"n_trials must be a positive int; got {n_trials!r}")
     if not callable(fn):
-        raise ValueError(f"fn must be callable; got {fn!r}")
+        raise InputError(f"fn must be callable; got {fn!r}")
     if isinstance(searcher, Searcher):
         if searcher_kwargs or random_state is not None:
-            raise ValueError("searcher options and random_state go to the searcher's constructor, not optimize()")
+            raise InputError("searcher options and random_state go to the searcher's constructor, not optimize()")
         if searcher.mode != mode:
-            raise ValueError(f"the searcher's mode {searcher.mode!r} differs from mode={mode!r}")
+            raise InputError(f"the searcher's mode {searcher.mode!r} differs from mode={mode!r}")
         if searcher.space is not space and searcher.space != space:
-            raise ValueError("the searcher was built for a different space")
+            raise InputError("the searcher was built for a different space")
         s = searcher
     else:
         s = make_searcher(searcher, space, mode=mode, random_state=random_state, **searcher_kwargs)

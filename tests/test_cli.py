@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -114,3 +115,113 @@ def test_presets_validate_names_the_bad_key(tmp_path):
 def test_presets_export_of_a_run_without_card_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["presets", "export", str(tmp_path), "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 2 and "preset card" in result.output
+
+
+# ---- errors and exit statuses ---------------------------------------------------------------
+@pytest.fixture
+def fake_fit(monkeypatch):
+    """``fake_fit(fn)``: ``autopreset fit`` calls ``fn(data, out=..., ...)`` instead of the pipeline."""
+    import types
+
+    def install(fn):
+        module = types.ModuleType("autopreset.pipeline")
+        module.fit = fn
+        monkeypatch.setitem(sys.modules, "autopreset.pipeline", module)
+        monkeypatch.setitem(sys.modules, "autopreset.pipeline._fit", module)
+
+    return install
+
+
+def _raising(exc):
+    def fit(*args, **kwargs):
+        raise exc
+
+    return fit
+
+
+def test_error_classes_are_the_builtin_ones_callers_already_catch():
+    from autopreset.errors import AutopresetError, InputError, Interrupted, RunError
+
+    assert issubclass(InputError, ValueError) and issubclass(InputError, AutopresetError)
+    assert issubclass(RunError, RuntimeError) and issubclass(RunError, AutopresetError)
+    exc = Interrupted(run_dir="runs/r1", resume_hint="autopreset fit d --out runs/r1 --resume")
+    assert exc.run_dir == "runs/r1"
+    assert str(exc) == "interrupted: 'autopreset fit d --out runs/r1 --resume' continues this run"
+
+
+@pytest.mark.parametrize("exc, status", [
+    ("InputError", 2), (FileNotFoundError("x.json: no such file"), 2), ("RunError", 1),
+])
+def test_deliberate_errors_are_one_line_with_their_exit_status(fake_fit, tmp_path, exc, status):
+    import autopreset.errors
+
+    if isinstance(exc, str):
+        exc = getattr(autopreset.errors, exc)("x.json: something is wrong with it")
+    fake_fit(_raising(exc))
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path)])
+    assert result.exit_code == status, result.output
+    assert result.stderr.strip().splitlines() == [f"Error: {exc}"]
+    assert "Traceback" not in result.output
+
+
+def test_a_plain_value_error_is_a_bug_and_keeps_its_traceback(fake_fit, tmp_path):
+    fake_fit(_raising(ValueError("internal: index out of range")))
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path)])
+    assert isinstance(result.exception, ValueError)          # not turned into "Error: ..." / exit 2
+    assert "Error: internal" not in result.output
+
+
+def test_ctrl_c_in_fit_exits_130_saying_how_to_resume(fake_fit, tmp_path):
+    out = tmp_path / "run 1"
+
+    def fit(data, *, out, **kwargs):
+        Path(out).mkdir()
+        (Path(out) / "run.json").write_text("{}")
+        raise KeyboardInterrupt
+
+    fake_fit(fit)
+    result = CliRunner().invoke(cli, ["fit", "data", "--out", str(out)])
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == [
+        f"interrupted: \"autopreset fit data --out '{out}' --resume\" continues this run"]
+    assert "Aborted!" not in result.output
+
+
+def test_ctrl_c_in_fit_names_the_default_run_folder_it_made(fake_fit, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def fit(data, **kwargs):
+        (tmp_path / "runs" / "20260101-000000").mkdir(parents=True)
+        (tmp_path / "runs" / "20260101-000000" / "run.json").write_text("{}")
+        (tmp_path / "runs" / "latest").symlink_to("20260101-000000")
+        raise KeyboardInterrupt
+
+    fake_fit(fit)
+    result = CliRunner().invoke(cli, ["fit", "data"])
+    assert result.exit_code == 130
+    assert "'autopreset fit data --out runs/20260101-000000 --resume' continues" in result.stderr
+
+
+def test_ctrl_c_before_the_run_folder_exists_says_there_is_nothing_to_resume(fake_fit, tmp_path):
+    fake_fit(_raising(KeyboardInterrupt()))
+    result = CliRunner().invoke(cli, ["fit", "data", "--out", str(tmp_path / "new")])
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted before the run started: nothing to resume"
+
+
+def test_an_interrupted_run_from_the_pipeline_exits_130_with_its_hint(fake_fit, tmp_path):
+    from autopreset.errors import Interrupted
+
+    fake_fit(_raising(Interrupted(run_dir=tmp_path, resume_hint="autopreset fit d --out r --resume")))
+    result = CliRunner().invoke(cli, ["fit", "d", "--out", "r"])
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted: 'autopreset fit d --out r --resume' continues this run"
+
+
+def test_ctrl_c_in_any_command_exits_130_not_aborted(monkeypatch, tmp_path):
+    import autopreset.datasets
+
+    monkeypatch.setattr(autopreset.datasets, "write_dataset", _raising(KeyboardInterrupt()))
+    result = CliRunner().invoke(cli, ["demo-data", "digits", str(tmp_path / "d")])
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted" and "Aborted!" not in result.output

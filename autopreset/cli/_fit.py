@@ -1,9 +1,17 @@
 """``autopreset fit``: the whole pipeline on a folder of images, within a wall-clock budget."""
 from __future__ import annotations
 
+import os
+import shlex
+import time
+from pathlib import Path
+
 import click
 
 from autopreset.cli._types import DURATION
+from autopreset.errors import Interrupted
+
+RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
 
 
 @click.command("fit")
@@ -42,12 +50,40 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
     """
     from autopreset.pipeline._fit import fit
 
-    result = fit(
-        data, budget=budget, prefer=prefer, max_latency_ms=max_latency_ms, out=out, seed=seed,
-        preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
-        device=device, latency_device=latency_device, progress=not quiet,
-        keep_checkpoints=keep_checkpoints,
-    )
+    started = time.time()
+    try:
+        result = fit(
+            data, budget=budget, prefer=prefer, max_latency_ms=max_latency_ms, out=out, seed=seed,
+            preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
+            device=device, latency_device=latency_device, progress=not quiet,
+            keep_checkpoints=keep_checkpoints,
+        )
+    except KeyboardInterrupt:
+        raise interrupted(data, out, resume=resume, since=started) from None
     if plan_only:
         return
     click.echo(f"model saved to {result.model_dir}")
+
+
+def interrupted(data: str, out: str | None, *, resume: bool, since: float) -> Interrupted:
+    """The exit line for a Ctrl-C that ended ``fit``: how to continue, when a run folder exists.
+
+    With ``--out`` that folder; without, the ``runs/latest`` this command made (or resumed).
+    """
+    folder = Path(out) if out is not None else _latest_run(since, resume)
+    if folder is None or not (folder / RUN_FILE).is_file():
+        return Interrupted("interrupted before the run started: nothing to resume")
+    hint = f"autopreset fit {shlex.quote(str(data))} --out {shlex.quote(str(folder))} --resume"
+    return Interrupted(run_dir=folder, resume_hint=hint)
+
+
+def _latest_run(since: float, resume: bool) -> Path | None:
+    latest = Path("runs") / "latest"
+    if not latest.exists():
+        return None
+    folder = latest.resolve()
+    try:   # a run.json older than this command belongs to another (finished) run, unless resumed
+        fresh = resume or (folder / RUN_FILE).stat().st_mtime >= since - 1.0
+    except OSError:
+        return None
+    return Path(os.path.relpath(folder)) if fresh else None

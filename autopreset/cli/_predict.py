@@ -5,6 +5,8 @@ import json
 
 import click
 
+from autopreset.errors import RunError
+
 
 @click.command("predict")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
@@ -17,12 +19,15 @@ def predict_command(model_dir: str, paths: tuple[str, ...], top_k: int, fmt: str
     """Predict the class of each image in PATHS (files or folders, searched recursively).
 
     Prints CSV (path,label,probability; one row per label with --top-k) or JSON to stdout.
-    Files that are not readable images are reported on stderr and skipped.
+    Files that are not readable images are reported on stderr and skipped; when none is
+    readable the command fails (exit status 1).
     """
     from autopreset.model import load
 
     predictor = load(model_dir)
     rows, skipped = predictor.predict_paths(list(paths), top_k=top_k, batch_size=batch_size)
+    if not rows:
+        raise RunError(_nothing_readable(paths, skipped))
     for path, reason in skipped:
         click.echo(f"skipped {path}: {reason}", err=True)
     if fmt == "json":
@@ -53,6 +58,14 @@ def evaluate_command(model_dir: str, data: str, fmt: str) -> None:
     click.echo(" " * (width + 1) + " ".join(f"{c:>{width}}" for c in classes))
     for name, row in zip(classes, result["confusion"]):
         click.echo(f"{name:>{width}} " + " ".join(f"{v:>{width}d}" for v in row))
+
+
+def _nothing_readable(paths: tuple[str, ...], skipped: list[tuple[str, str]]) -> str:
+    if not skipped:   # only folders, holding no file with an image suffix
+        return (f"no image file in the {len(paths)} path(s) given: {paths[0]} "
+                "(folders are searched for .png, .jpg, .jpeg, .bmp, .gif, .tif, .webp, ...)")
+    first, reason = skipped[0]
+    return f"none of the {len(skipped)} path(s) is a readable image: {first} ({reason})"
 
 
 def _csv(text: str) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from autopreset._atomic import write_json_atomic
+from autopreset.errors import InputError
 
 from ._decode import MAX_PIXELS, decode_image
 from ._scan import Dataset
@@ -59,9 +60,9 @@ def build_cache(dataset: Dataset, resolution: int, *, directory=None, n_jobs: in
                 ) -> ImageCache:
     """Decode and resize ``dataset`` once into the cache (reused when already there)."""
     if int(resolution) != resolution or resolution < 1:
-        raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
+        raise InputError(f"resolution must be a positive integer, got {resolution!r}")
     if not dataset.fingerprint or len(dataset.file_hashes) != len(dataset):
-        raise ValueError("dataset has no content hashes; build it with autopreset.data.scan()")
+        raise InputError("dataset has no content hashes; build it with autopreset.data.scan()")
     folder = cache_dir(directory) / "images"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{dataset.cache_key[:24]}-{resolution}px.npy"

@@ -25,6 +25,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from autopreset.errors import InputError
+
 __all__ = ["BadImageError", "decode_image", "MAX_PIXELS", "BACKGROUND"]
 
 #: Largest image accepted, in pixels (from the header). 64 Mpx is beyond any camera photo
@@ -35,7 +37,7 @@ MAX_PIXELS = 64_000_000
 BACKGROUND = (255, 255, 255)
 
 
-class BadImageError(ValueError):
+class BadImageError(InputError):
     """A file that cannot be used as an image; ``str(err)`` is the reason."""
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 from joblib import Parallel, delayed
 
+from autopreset.errors import InputError
+
 from ._decode import MAX_PIXELS, BadImageError, decode_image
 
 __all__ = ["Dataset", "SkippedFile", "scan", "fingerprint"]
@@ -98,21 +100,22 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
          min_per_class: int = 2) -> Dataset:
     """Read a class folder or a ``path,label`` CSV, decode every image, and validate it.
 
-    Raises ValueError (one line, naming the folder or class) for a missing or empty folder,
-    fewer than 2 classes, or a class with fewer than ``min_per_class`` usable images.
+    Raises InputError (a ValueError; one line, naming the folder or class) for a missing or
+    empty folder, fewer than 2 classes, or a class with fewer than ``min_per_class`` usable
+    images.
     """
     root = Path(os.path.abspath(path))
     if not root.exists():
-        raise ValueError(f"data path does not exist: {str(root)!r}")
+        raise InputError(f"data path does not exist: {str(root)!r}")
     if root.is_file():
         candidates, skipped = _from_csv(root)
         class_names = {label for _, label in candidates}
     elif root.is_dir():
         candidates, skipped, class_names = _from_folder(root)
     else:
-        raise ValueError(f"data path is neither a folder nor a CSV file: {str(root)!r}")
+        raise InputError(f"data path is neither a folder nor a CSV file: {str(root)!r}")
     if not class_names:
-        raise ValueError(f"no class folders in {str(root)!r}: expected one sub-folder per class")
+        raise InputError(f"no class folders in {str(root)!r}: expected one sub-folder per class")
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_check_file)(p, max_pixels) for p, _ in candidates)
     good_paths, good_labels, hashes, sizes = [], [], [], []
@@ -158,13 +161,13 @@ def _check_file(path: str, max_pixels: int):
 def _check_classes(root: Path, classes: list[str], labels: list[str], min_per_class: int):
     if len(classes) < 2:
         found = f"only {classes[0]!r}" if classes else "none"
-        raise ValueError(f"need at least 2 classes in {str(root)!r}, found {found}")
+        raise InputError(f"need at least 2 classes in {str(root)!r}, found {found}")
     counts = {name: 0 for name in classes}
     for lab in labels:
         counts[lab] += 1
     for name in classes:
         if counts[name] < min_per_class:
-            raise ValueError(
+            raise InputError(
                 f"class {name!r} in {str(root)!r} has {counts[name]} usable image(s); "
                 f"at least {min_per_class} are needed to split it into train and validation")
 
@@ -177,7 +180,7 @@ def _from_folder(root: Path) -> tuple[list[tuple[str, str]], list[SkippedFile], 
     try:
         st = root.stat()
     except OSError as err:
-        raise ValueError(f"cannot read data folder {str(root)!r}: {err.strerror}") from None
+        raise InputError(f"cannot read data folder {str(root)!r}: {err.strerror}") from None
     visited.add((st.st_dev, st.st_ino))
     class_dirs = []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
@@ -256,16 +259,16 @@ def _from_csv(path: Path) -> tuple[list[tuple[str, str]], list[SkippedFile]]:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
     except (UnicodeDecodeError, csv.Error) as err:
-        raise ValueError(f"{str(path)!r} is not a UTF-8 CSV of path,label rows "
+        raise InputError(f"{str(path)!r} is not a UTF-8 CSV of path,label rows "
                          f"(expected a class folder or a CSV): {type(err).__name__}") from None
     if rows and [c.strip().lower() for c in rows[0][:2]] == ["path", "label"]:
         rows = rows[1:]
     if not rows:
-        raise ValueError(f"{str(path)!r} has no path,label rows")
+        raise InputError(f"{str(path)!r} has no path,label rows")
     candidates = []
     for i, row in enumerate(rows, start=1):
         if len(row) < 2 or not row[1].strip():
-            raise ValueError(f"{str(path)!r} row {i}: expected 'path,label', got {row!r}")
+            raise InputError(f"{str(path)!r} row {i}: expected 'path,label', got {row!r}")
         p = row[0].strip()
         candidates.append((p if os.path.isabs(p) else str(base / p), row[1].strip()))
     return candidates, []

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autopreset.errors import InputError
+
 from ._scan import Dataset
 
 __all__ = ["split", "cv_folds"]
@@ -28,7 +30,7 @@ def split(data: Dataset | np.ndarray, val_fraction: float = 0.2,
     1 .. n-1. ``data`` is a Dataset or an array of integer labels.
     """
     if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+        raise InputError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
     labels = _labels(data)
     rng = np.random.default_rng(random_state)
     train, val = [], []
@@ -37,7 +39,7 @@ def split(data: Dataset | np.ndarray, val_fraction: float = 0.2,
         if len(members) == 0:
             continue
         if len(members) < 2:
-            raise ValueError(f"class {_class_name(data, c)} has {len(members)} image(s); "
+            raise InputError(f"class {_class_name(data, c)} has {len(members)} image(s); "
                              "at least 2 are needed to split it into train and validation")
         n_val = min(max(1, int(round(len(members) * val_fraction))), len(members) - 1)
         perm = rng.permutation(members)
@@ -51,7 +53,7 @@ def cv_folds(data: Dataset | np.ndarray, n_folds: int = 5,
              ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified k-fold (train_idx, val_idx) pairs, for data too small for one split."""
     if int(n_folds) != n_folds or n_folds < 2:
-        raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+        raise InputError(f"n_folds must be an integer >= 2, got {n_folds!r}")
     labels = _labels(data)
     rng = np.random.default_rng(random_state)
     fold_of = np.empty(len(labels), dtype=np.int64)
@@ -59,7 +61,7 @@ def cv_folds(data: Dataset | np.ndarray, n_folds: int = 5,
     for c in range(int(labels.max(initial=-1)) + 1):
         members = np.flatnonzero(labels == c)
         if 0 < len(members) < n_folds:
-            raise ValueError(f"class {_class_name(data, c)} has {len(members)} image(s); "
+            raise InputError(f"class {_class_name(data, c)} has {len(members)} image(s); "
                              f"{n_folds}-fold cross-validation needs at least {n_folds}")
         perm = rng.permutation(members)
         # Rotate the starting fold per class so fold sizes stay balanced overall.

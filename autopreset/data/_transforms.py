@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from autopreset.errors import InputError
+
 from ._decode import decode_image, to_rgb
 
 __all__ = ["preprocess", "resize_uint8", "normalize", "Augment", "load_rgb"]
@@ -38,7 +40,7 @@ def load_rgb(image) -> Image.Image:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.dtype != np.uint8:
-        raise ValueError(f"image arrays must be uint8, got dtype {arr.dtype}")
+        raise InputError(f"image arrays must be uint8, got dtype {arr.dtype}")
     return to_rgb(Image.fromarray(arr))
 
 
@@ -74,7 +76,7 @@ def preprocess(images, input_size: int, mean: Sequence[float] = IMAGENET_MEAN,
         images = [images]
     arrays = [resize_uint8(load_rgb(im), input_size) for im in images]
     if not arrays:
-        raise ValueError("preprocess() got no images")
+        raise InputError("preprocess() got no images")
     return normalize(torch.from_numpy(np.stack(arrays)), mean, std)
 
 
@@ -91,7 +93,7 @@ class Augment:
     def __init__(self, *, scale: tuple[float, float] = (0.25, 1.0),
                  ratio: tuple[float, float] = (3 / 4, 4 / 3), flip: bool = True):
         if not 0.0 < scale[0] <= scale[1] <= 1.0:
-            raise ValueError(f"scale must satisfy 0 < low <= high <= 1, got {scale!r}")
+            raise InputError(f"scale must satisfy 0 < low <= high <= 1, got {scale!r}")
         self.scale, self.ratio, self.flip = tuple(scale), tuple(ratio), bool(flip)
 
     def __call__(self, batch, rng: np.random.Generator):

@@ -10,6 +10,7 @@ import platform
 from importlib import metadata
 from typing import Any, Iterable, Mapping
 
+from autopreset.errors import InputError
 from autopreset.report import TrialRecord, rank_trials
 from autopreset.space import config_key
 
@@ -49,7 +50,7 @@ def preset_from_run(trials: Iterable[TrialRecord | Mapping[str, Any]], *, base: 
     ...                        dataset="mnist-5k (5000 images, 10 classes)", run="runs/r1")
     """
     if not isinstance(top_k, int) or top_k < 1:
-        raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+        raise InputError(f"top_k must be a positive integer, got {top_k!r}")
     space = dict(base.space if space is None else space)
     ranked = [r for r in rank_trials(trials, mode) if r.best(mode) is not None and r.status != "failed"]
     if not ranked:

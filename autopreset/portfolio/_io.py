@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from autopreset._atomic import write_bytes_atomic
+from autopreset.errors import InputError
 
 from ._preset import Preset
 
@@ -35,10 +36,10 @@ def load_preset(path_or_name: "str | os.PathLike | Preset") -> Preset:
     path = Path(text)
     if path.is_file() or text.endswith(".json") or os.sep in text or "/" in text:
         if not path.is_file():
-            raise ValueError(f"{text}: preset file not found")
+            raise InputError(f"{text}: preset file not found")
         return _parse(path.read_bytes(), source=text)
     if text not in list_presets():
-        raise ValueError(f"unknown preset {text!r}: shipped presets are {', '.join(list_presets())}; "
+        raise InputError(f"unknown preset {text!r}: shipped presets are {', '.join(list_presets())}; "
                          "or give the path of a preset .json file")
     data = resources.files(_PACKAGE).joinpath(f"{text}.json").read_bytes()
     return _parse(data, source=f"{text}.json")
@@ -61,23 +62,23 @@ def _parse(data: bytes, *, source: str) -> Preset:
 
 def _loads(data: bytes, *, source: str) -> Any:
     def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not allowed (JSON has no NaN or Infinity)")
+        raise InputError(f"{name} is not allowed (JSON has no NaN or Infinity)")
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in pairs:
             if k in out:
-                raise ValueError(f"key {k!r} appears twice in one object")
+                raise InputError(f"key {k!r} appears twice in one object")
             out[k] = v
         return out
 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise InputError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         return json.loads(text, parse_constant=no_constants, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{source}: not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
+        raise InputError(f"{source}: not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
     except ValueError as exc:
-        raise ValueError(f"{source}: not valid JSON: {exc}") from None
+        raise InputError(f"{source}: not valid JSON: {exc}") from None

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from autopreset.errors import InputError
 from autopreset.space import Categorical, Domain, Float, Int, Ordinal, space_from_json, space_to_json
 
 from ._schema import FORMAT, PRESET_SCHEMA, check, join, show
@@ -124,7 +125,7 @@ def validate_preset(doc: Any, *, source: str = "preset") -> dict[str, Any]:
     try:
         space = _validate(doc)
     except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+        raise InputError(f"{source}: {exc}") from None
     return space
 
 
