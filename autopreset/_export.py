@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from autopreset._atomic import atomic_path
+from autopreset.errors import InputError, RunError
 
 TOLERANCE = 1e-3
 
@@ -13,9 +15,12 @@ TOLERANCE = 1e-3
 def export_model(module, input_size: int, fmt: str, output: Path) -> tuple[Path, float]:
     """Write ``module`` to ``output`` in ``fmt`` and return ``(output, max |difference|)``.
 
-    The exported file is written beside ``output`` and renamed into place only after its outputs
-    on a random batch match PyTorch's within ``TOLERANCE``.
+    The exported file is written beside ``output`` (fsync'ed, mode as ``open`` gives it) and
+    renamed into place only after its outputs on a random batch match PyTorch's within
+    ``TOLERANCE``; otherwise :class:`~autopreset.errors.RunError` and nothing is written.
     """
+    if fmt not in ("onnx", "torchscript"):
+        raise InputError(f"unknown export format {fmt!r}: choose onnx or torchscript")
     import torch
 
     module = module.eval()
@@ -23,23 +28,11 @@ def export_model(module, input_size: int, fmt: str, output: Path) -> tuple[Path,
     example = torch.randn(2, 3, input_size, input_size, generator=generator)
     with torch.inference_mode():
         reference = module(example).float().numpy()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    os.close(fd)
-    try:
-        if fmt == "onnx":
-            got = _onnx(module, example, tmp)
-        elif fmt == "torchscript":
-            got = _torchscript(module, example, tmp)
-        else:
-            raise ValueError(f"unknown export format {fmt!r}: choose onnx or torchscript")
+    with atomic_path(output) as tmp:   # renamed onto ``output`` only if the check passes
+        got = (_onnx if fmt == "onnx" else _torchscript)(module, example, str(tmp))
         diff = float(np.max(np.abs(got - reference)))
         if not diff <= TOLERANCE:
-            raise ValueError(f"{output}: exported {fmt} model differs from PyTorch by {diff:.2e}")
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            raise RunError(f"{output}: exported {fmt} model differs from PyTorch by {diff:.2e}")
     return output, diff
 
 

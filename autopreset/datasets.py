@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from autopreset._atomic import make_dir_temp
+from autopreset.errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,7 +81,7 @@ _LOADERS = {"digits": _digits, "mnist": _mnist, "textures": _textures}
 def load_arrays(name: str):
     """Return ``(images uint8 [N,H,W], labels [N], class_names, fixed_test_mask or None)``."""
     if name not in _LOADERS:
-        raise ValueError(f"unknown dataset {name!r}: choose from {', '.join(sorted(_LOADERS))}")
+        raise InputError(f"unknown dataset {name!r}: choose from {', '.join(sorted(_LOADERS))}")
     return _LOADERS[name]()
 
 
@@ -106,7 +108,7 @@ def write_dataset(name: str, out: str | os.PathLike, *, test_fraction: float = 0
     from PIL import Image
 
     if not 0.0 <= test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+        raise InputError(f"test_fraction must be in [0, 1), got {test_fraction}")
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} already exists and is not empty")
@@ -117,8 +119,7 @@ def write_dataset(name: str, out: str | os.PathLike, *, test_fraction: float = 0
         test = _test_mask(labels, test_fraction, seed)
     else:
         test = None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = make_dir_temp(out.parent, prefix=f".{out.name}.")   # 0755, not mkdtemp's 0700
     counts: dict[str, int] = {}
     try:
         for i, (image, label) in enumerate(zip(images, labels)):

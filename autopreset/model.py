@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from autopreset._atomic import atomic_path, fsync_dir, make_dir_temp, write_bytes_atomic
+from autopreset.errors import InputError
 
 __all__ = ["MODEL_FORMAT", "ModelCard", "Predictor", "load", "library_versions"]
 
@@ -52,23 +54,23 @@ class ModelCard:
     @classmethod
     def from_json(cls, obj: Any, *, source: str = "model.json") -> ModelCard:
         if not isinstance(obj, dict):
-            raise ValueError(f"{source}: expected a JSON object")
+            raise InputError(f"{source}: expected a JSON object")
         if obj.get("format") != MODEL_FORMAT:
-            raise ValueError(f"{source}: format {obj.get('format')!r} is not {MODEL_FORMAT!r}")
+            raise InputError(f"{source}: format {obj.get('format')!r} is not {MODEL_FORMAT!r}")
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(obj) - known)
         if unknown:
-            raise ValueError(f"{source}: unknown key {unknown[0]!r}")
+            raise InputError(f"{source}: unknown key {unknown[0]!r}")
         for key in ("backbone", "classes", "input_size", "mean", "std"):
             if key not in obj:
-                raise ValueError(f"{source}: missing key {key!r}")
+                raise InputError(f"{source}: missing key {key!r}")
         if not isinstance(obj["classes"], list) or len(obj["classes"]) < 2:
-            raise ValueError(f"{source}: 'classes' must list at least two class names")
+            raise InputError(f"{source}: 'classes' must list at least two class names")
         if not isinstance(obj["input_size"], int) or obj["input_size"] < 1:
-            raise ValueError(f"{source}: 'input_size' must be a positive integer")
+            raise InputError(f"{source}: 'input_size' must be a positive integer")
         for key in ("mean", "std"):
             if not (isinstance(obj[key], list) and len(obj[key]) == 3):
-                raise ValueError(f"{source}: {key!r} must be a list of 3 numbers")
+                raise InputError(f"{source}: {key!r} must be a list of 3 numbers")
         return cls(**obj)
 
 
@@ -99,17 +101,20 @@ class Predictor:
 
     # ---- saving and loading -------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model folder atomically (built beside ``path``, then renamed into place)."""
+        """Write the model folder atomically (built beside ``path``, then renamed into place).
+
+        Files are readable as a plain ``open`` would leave them (0644 under umask 022) and the
+        folder as ``mkdir`` would (0755), so the model can be served by another user."""
         from safetensors.torch import save_file
 
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        staging = make_dir_temp(path.parent, prefix=f".{path.name}.")
         try:
             state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
-            save_file(state, str(staging / "model.safetensors"), metadata={"format": MODEL_FORMAT})
-            (staging / "model.json").write_text(
-                json.dumps(self.card.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            with atomic_path(staging / "model.safetensors") as tmp:
+                save_file(state, str(tmp), metadata={"format": MODEL_FORMAT})
+            text = json.dumps(self.card.to_json(), indent=2, ensure_ascii=False) + "\n"
+            write_bytes_atomic(staging / "model.json", text.encode("utf-8"))
             if path.exists():
                 old = path.with_name(f".{path.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
@@ -118,6 +123,7 @@ class Predictor:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(staging, path)
+            fsync_dir(path.parent)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -139,13 +145,13 @@ class Predictor:
         try:
             obj = json.loads(card_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{card_path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+            raise InputError(f"{card_path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
         card = ModelCard.from_json(obj, source=str(card_path))
         module = build_module(card)
         state = load_file(str(weights_path))
         missing, unexpected = module.load_state_dict(state, strict=False)
         if missing or unexpected:
-            raise ValueError(f"{weights_path}: weights do not match backbone {card.backbone!r} "
+            raise InputError(f"{weights_path}: weights do not match backbone {card.backbone!r} "
                              f"({len(missing)} missing, {len(unexpected)} unexpected tensors)")
         return cls(module, card, model_dir=path)
 
@@ -201,12 +207,12 @@ class Predictor:
         dataset = scan(data)
         unknown = sorted(set(dataset.classes) - set(self.card.classes))
         if unknown:
-            raise ValueError(f"{data}: class {unknown[0]!r} is not one of the model's classes")
+            raise InputError(f"{data}: class {unknown[0]!r} is not one of the model's classes")
         index = {name: i for i, name in enumerate(self.card.classes)}
         truth = np.array([index[dataset.classes[y]] for y in dataset.labels])
         rows, skipped = self.predict_paths(list(dataset.paths))
         if skipped:
-            raise ValueError(f"{skipped[0][0]}: {skipped[0][1]}")
+            raise InputError(f"{skipped[0][0]}: {skipped[0][1]}")
         predicted = np.array([index[r["labels"][0]] for r in rows])
         n = len(self.card.classes)
         confusion = np.zeros((n, n), dtype=int)
@@ -223,10 +229,10 @@ class Predictor:
 
         default = {"onnx": "model.onnx", "torchscript": "model.torchscript.pt"}
         if fmt not in default:
-            raise ValueError(f"unknown export format {fmt!r}: choose onnx or torchscript")
+            raise InputError(f"unknown export format {fmt!r}: choose onnx or torchscript")
         if output is None:
             if self.model_dir is None:
-                raise ValueError("give an output path: this model has not been saved to a folder")
+                raise InputError("give an output path: this model has not been saved to a folder")
             output = self.model_dir / default[fmt]
         return export_model(self.module, self.card.input_size, fmt, Path(output))
 

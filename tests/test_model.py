@@ -113,3 +113,71 @@ def test_export_matches_pytorch(predictor, tmp_path, fmt):
     path, diff = load(tmp_path / "model").export(fmt)
     assert path.exists() and path.parent == tmp_path / "model"
     assert diff <= 1e-3
+
+
+@pytest.fixture
+def umask():
+    """``umask(mask)`` sets this process's umask for the test; the old one comes back after."""
+    import os
+
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)])
+def test_saved_model_and_exports_get_the_modes_open_and_mkdir_give(predictor, tmp_path, umask,
+                                                                   mask, file_mode, dir_mode):
+    import stat
+
+    umask(mask)
+    saved = predictor.save(tmp_path / "model")
+    predictor.save(saved)                                   # replacing keeps the modes too
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)
+    assert mode(saved) == dir_mode
+    assert {p.name: mode(p) for p in saved.iterdir()} == {"model.json": file_mode,
+                                                          "model.safetensors": file_mode}
+    for fmt in ("onnx", "torchscript"):
+        path, _ = load(saved).export(fmt)
+        assert mode(path) == file_mode
+    assert sorted(p.name for p in saved.iterdir()) == ["model.json", "model.onnx", "model.safetensors",
+                                                       "model.torchscript.pt"]   # no temp files left
+
+
+def test_a_failed_export_leaves_nothing_behind(predictor, tmp_path, monkeypatch):
+    import autopreset._export
+    from autopreset.errors import RunError
+
+    saved = predictor.save(tmp_path / "model")
+    monkeypatch.setattr(autopreset._export, "TOLERANCE", -1.0)   # no export can match
+    with pytest.raises(RunError, match="differs from PyTorch"):
+        load(saved).export("torchscript")
+    assert sorted(p.name for p in saved.iterdir()) == ["model.json", "model.safetensors"]
+
+
+def test_predict_cli_fails_when_no_path_is_a_readable_image(predictor, images, tmp_path):
+    from click.testing import CliRunner
+
+    from autopreset.cli._main import cli
+
+    saved = predictor.save(tmp_path / "model")
+    junk = []
+    for name in ("a.txt", "b.png", "c.jpg"):
+        junk.append(tmp_path / name)
+        junk[-1].write_text("not an image")
+    result = CliRunner().invoke(cli, ["predict", str(saved), *map(str, junk)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: none of the 3 path(s) is a readable image: {junk[0]} (not an image (format not recognised))"]
+    assert result.stdout == ""
+
+    some = CliRunner().invoke(cli, ["predict", str(saved), str(junk[0]), str(images / "cat")])
+    assert some.exit_code == 0, some.output
+    assert some.stderr.strip().splitlines() == [f"skipped {junk[0]}: not an image (format not recognised)"]
+    assert len(some.stdout.strip().splitlines()) == 1 + 3    # header and the three cat images
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no images here")
+    none = CliRunner().invoke(cli, ["predict", str(saved), str(empty)])
+    assert none.exit_code == 1 and "no image file in the 1 path(s) given" in none.stderr
