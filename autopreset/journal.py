@@ -10,7 +10,8 @@ Events (``event`` key): ``run_started``, ``started`` (trial_id, config, target_r
 checkpoint_dir), ``carried`` (a trial from an earlier run: config, results, checkpoint_dir),
 ``resumed`` (a paused trial promoted to a higher target_resource), ``reported`` (trial_id,
 result, decision), ``paused``, ``completed``, ``stopped``, ``failed`` (reason), ``interrupted``
-(running at the deadline or at a crash), ``tick`` (ledger heartbeat), ``run_ended``.
+(running at the deadline, at a signal or at a crash), ``tick`` (ledger heartbeat),
+``run_ended`` (``deadline_hit``; ``interrupted``: "SIGINT" or "SIGTERM" when a signal ended it).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import math
 import os
 from pathlib import Path
 from typing import Any
+
+from autopreset.errors import InputError
 
 FORMAT = "autopreset.journal/1"
 
@@ -61,11 +64,11 @@ def read_journal(path: str | os.PathLike) -> list[dict]:
         except (json.JSONDecodeError, UnicodeDecodeError):
             if last:
                 break
-            raise ValueError(f"journal {path}: line {i + 1} is not valid JSON") from None
+            raise InputError(f"journal {path}: line {i + 1} is not valid JSON") from None
         if i == len(lines) - 1 and data and not data.endswith(b"\n"):
             break   # written but not terminated: the write may be partial
         if not isinstance(event, dict) or "event" not in event:
-            raise ValueError(f"journal {path}: line {i + 1} is not an event")
+            raise InputError(f"journal {path}: line {i + 1} is not an event")
         events.append(event)
     return events
 

@@ -293,7 +293,7 @@ class SimulatedExecutor(Executor):
         if not self._heap or self._heap[0][0] > horizon:
             self._now = max(self._now, horizon) if math.isfinite(horizon) else self._now
 
-    def stop(self, grace_s: float) -> None:
+    def stop(self, grace_s: float, *, reason: str = "") -> None:
         """The deadline: every running job ends now (the unit in progress is lost)."""
         self._heap.clear()
         for tid in list(self._jobs):

@@ -12,6 +12,13 @@ workers also know the absolute deadline), trials still running after a short gra
 (1% of the budget + 0.3 s) are killed, and ``run`` returns the best found so far, within
 budget * 1.02 + 1 s.
 
+Signals: while ``run`` runs in the main thread, the first SIGINT (Ctrl-C) or SIGTERM ends it at
+the next safe point, as the deadline does: no new trials start, running ones are told to stop
+and killed after the same grace, the journal's ``run_ended`` event carries
+``"interrupted": "SIGINT"``, and the result has ``interrupted="SIGINT"``. A second signal
+raises ``KeyboardInterrupt`` at once. The previous handlers are restored when ``run`` returns,
+and ``resume=True`` continues such a run like a killed one.
+
 Resume: with ``resume=True`` the journal in ``run_dir`` is replayed into a freshly built
 scheduler (same settings and random_state): every ``suggest`` and every hook is called again in
 the recorded order, so the scheduler and its searcher end in the state they had; trials that
@@ -42,6 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from autopreset._signals import StopSignals
+from autopreset.errors import InputError
 from autopreset.executors import Executor, InlineExecutor, Job, LocalExecutor
 from autopreset.journal import Journal, _clean, read_journal
 from autopreset.schedulers import CONTINUE, PAUSE, STOP, Trial, TrialScheduler
@@ -72,11 +81,13 @@ class TuningResult:
     deadline_hit: bool
     run_dir: str | None = None
     counts: dict = field(default_factory=dict)
+    interrupted: str | None = None   # "SIGINT" or "SIGTERM" when a signal ended the run
 
     def to_json(self) -> dict:
         return {"best": None if self.best is None else self.best.to_json(), "mode": self.mode,
                 "max_resource": self.max_resource, "spent_s": self.spent_s, "deadline_hit": self.deadline_hit,
-                "run_dir": self.run_dir, "trials": [t.to_json() for t in self.trials]}
+                "interrupted": self.interrupted, "run_dir": self.run_dir,
+                "trials": [t.to_json() for t in self.trials]}
 
 
 def best_trial(trials: list[Trial], mode: str, max_resource: int) -> Trial | None:
@@ -111,11 +122,11 @@ class Tuner:
                  on_event: Callable[[dict], None] | None = None,
                  on_retire: Callable[[Trial], None] | None = None):
         if not callable(objective):
-            raise ValueError(f"objective must be callable as objective(config, reporter); got {objective!r}")
+            raise InputError(f"objective must be callable as objective(config, reporter); got {objective!r}")
         if budget_s is not None and not (isinstance(budget_s, (int, float)) and budget_s > 0 and math.isfinite(budget_s)):
-            raise ValueError(f"budget_s must be a positive number of seconds or None; got {budget_s!r}")
+            raise InputError(f"budget_s must be a positive number of seconds or None; got {budget_s!r}")
         if resume and run_dir is None:
-            raise ValueError("resume=True needs the run_dir holding the journal")
+            raise InputError("resume=True needs the run_dir holding the journal")
         if executor is None:
             executor = InlineExecutor() if n_workers == 1 else LocalExecutor(n_workers)
         self.objective = objective
@@ -146,6 +157,15 @@ class Tuner:
 
     # ------------------------------------------------------------------ run
     def run(self) -> "TuningResult":
+        """Run until the scheduler has nothing left, the budget is spent or a signal arrives
+        (SIGINT/SIGTERM: see the module docstring); the result holds the best trial so far."""
+        with StopSignals() as self._signals:
+            return self._run()
+
+    def _interrupted(self) -> str | None:
+        return self._signals.name
+
+    def _run(self) -> "TuningResult":
         ex = self.executor
         self._t0 = ex.clock()
         self._trials: dict[int, Trial] = {}
@@ -161,7 +181,7 @@ class Tuner:
         if self.run_dir is not None:
             path = self.run_dir / JOURNAL_NAME
             if path.exists() and not self.resume and read_journal(path):
-                raise ValueError(f"run_dir {self.run_dir} already holds a journal: pass resume=True or a new run_dir")
+                raise InputError(f"run_dir {self.run_dir} already holds a journal: pass resume=True or a new run_dir")
             self._ckpt_root = self.run_dir / "trials"
             events = read_journal(path) if self.resume else []
             self._replay(events)
@@ -183,7 +203,7 @@ class Tuner:
         try:
             ex.start(self.objective, on_report=self._on_report, on_done=self._on_done)
             last_tick = time.monotonic()
-            while True:
+            while not self._interrupted():
                 now = ex.clock()
                 if now >= self._deadline:
                     deadline_hit = True
@@ -201,13 +221,20 @@ class Tuner:
                     self._emit({"event": "tick"})
         finally:
             self._stopping = True
-            if ex.n_running:
-                grace = 0.3 + (0.01 * self.budget_s if self.budget_s else 0.0)
-                ex.stop(grace)
-            ex.close()
-            self._emit({"event": "run_ended", "deadline_hit": deadline_hit})
-            if self._journal is not None:
-                self._journal.close()
+            try:
+                if ex.n_running:
+                    grace = 0.3 + (0.01 * self.budget_s if self.budget_s else 0.0)
+                    signal_name = self._interrupted()
+                    ex.stop(grace, reason=f"killed: did not stop after {signal_name}" if signal_name
+                            else "killed: did not stop at the deadline")
+            finally:   # (a second Ctrl-C may cut the grace short; the run still ends cleanly)
+                ex.close()
+                ended = {"event": "run_ended", "deadline_hit": deadline_hit}
+                if self._interrupted():
+                    ended["interrupted"] = self._interrupted()
+                self._emit(ended)
+                if self._journal is not None:
+                    self._journal.close()
         trials = [self._trials[k] for k in sorted(self._trials)]
         counts: dict[str, int] = {}
         for t in trials:
@@ -215,11 +242,12 @@ class Tuner:
         return TuningResult(best=best_trial(trials, self.scheduler.mode, self.scheduler.max_resource),
                             trials=trials, mode=self.scheduler.mode, max_resource=self.scheduler.max_resource,
                             spent_s=self._spent(), deadline_hit=deadline_hit,
-                            run_dir=None if self.run_dir is None else str(self.run_dir), counts=counts)
+                            run_dir=None if self.run_dir is None else str(self.run_dir), counts=counts,
+                            interrupted=self._interrupted())
 
     def _fill(self) -> None:
         ex = self.executor
-        while ex.n_running < ex.n_workers:
+        while ex.n_running < ex.n_workers and self._interrupted() is None:
             if self._relaunch:
                 trial = self._relaunch.pop(0)
                 self._emit({"event": "relaunched", "trial_id": trial.trial_id, "target_resource": trial.target_resource})
@@ -261,7 +289,7 @@ class Tuner:
         trial = self._trials.get(trial_id)
         if trial is None or trial.status != "running":
             return False
-        past = self._stopping or self.executor.clock() >= self._deadline
+        past = self._stopping or self._interrupted() is not None or self.executor.clock() >= self._deadline
         resource, metric = int(raw["resource"]), raw["metric"]
         if resource <= trial.resource:   # repeated after a relaunch: already recorded
             if past:
@@ -306,10 +334,10 @@ class Tuner:
         self._live.discard(trial_id)
         if trial.status != "running":
             return
-        if error is not None and not self._stopping:
-            self._fail(trial, error)
+        if error is not None and not self._stopping and self._interrupted() is None:
+            self._fail(trial, error)   # (with a signal pending, a dead worker is interrupted, not failed)
             return
-        cut = self._stopping or trial_id in self._cut
+        cut = self._stopping or trial_id in self._cut or self._interrupted() is not None
         status = self._end_status(trial) or ("interrupted" if cut else "completed")
         self._set_status(trial, status, error)
 
@@ -343,7 +371,7 @@ class Tuner:
         results = [dict(r, resource=int(r["resource"]), metric=float(r["metric"])) for r in c.results]
         for r in results:
             if not math.isfinite(r["metric"]):
-                raise ValueError(f"carried trial {c.config!r} has a non-finite metric {r['metric']!r}")
+                raise InputError(f"carried trial {c.config!r} has a non-finite metric {r['metric']!r}")
         trial = Trial(self._next_id, dict(c.config), checkpoint_dir=str(c.checkpoint_dir), results=results,
                       status="paused", target_resource=results[-1]["resource"] if results else 0, carried=True)
         self._trials[trial.trial_id] = trial
@@ -361,7 +389,7 @@ class Tuner:
             if kind == "started":
                 s = self.scheduler.suggest(tid)
                 if s is None or s.resume or s.trial_id != tid:
-                    raise ValueError(f"journal {self.run_dir / JOURNAL_NAME}: trial {tid} does not replay with "
+                    raise InputError(f"journal {self.run_dir / JOURNAL_NAME}: trial {tid} does not replay with "
                                      f"this scheduler (got {s!r}); resume with the same scheduler settings and random_state")
                 if not _same(s.config, e["config"]):
                     warnings.warn(f"resume: trial {tid}'s config differs on replay; the journal's config is used")
@@ -372,7 +400,7 @@ class Tuner:
             elif kind == "resumed":
                 s = self.scheduler.suggest(self._next_id)
                 if s is None or not s.resume or s.trial_id != tid:
-                    raise ValueError(f"journal {self.run_dir / JOURNAL_NAME}: the promotion of trial {tid} does not "
+                    raise InputError(f"journal {self.run_dir / JOURNAL_NAME}: the promotion of trial {tid} does not "
                                      f"replay with this scheduler (got {s!r})")
                 self._trials[tid].status = "running"
                 self._trials[tid].target_resource = int(e["target_resource"])

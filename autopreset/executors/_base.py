@@ -6,7 +6,8 @@ tuner while the trial runs, so a scheduler can pause or stop it mid-trial:
     executor.start(objective, on_report=fn(trial_id, result) -> bool, on_done=fn(trial_id, error))
     executor.submit(job)          # at most n_workers jobs run at once
     executor.wait(timeout)        # handle events until a job ends or timeout seconds pass
-    executor.stop(grace_s)        # deadline: running trials are told to stop, killed after grace
+    executor.stop(grace_s, reason=...)   # deadline or signal: running trials are told to stop,
+                                         # killed after grace (``reason`` ends their record)
     executor.close()
 
 ``on_report`` answers whether the trial goes on; the worker's ``reporter.report`` returns that
@@ -123,12 +124,13 @@ class Executor:
     def wait(self, timeout: float) -> None:
         raise NotImplementedError
 
-    def stop(self, grace_s: float) -> None:
-        """Let running jobs see their stop (reports answer False), kill what is left after grace."""
+    def stop(self, grace_s: float, *, reason: str = "killed: did not stop at the deadline") -> None:
+        """Let running jobs see their stop (reports answer False), kill what is left after grace
+        (each killed job ends with ``reason``)."""
         end = time.monotonic() + grace_s
         while self.n_running and time.monotonic() < end:
             self.wait(max(0.0, end - time.monotonic()))
-        self._kill_all("killed: did not stop at the deadline")
+        self._kill_all(reason)
 
     def _kill_all(self, reason: str) -> None:
         pass

@@ -33,8 +33,9 @@ class InlineExecutor(Executor):
         self._queue.clear()   # (on Ctrl-C the job stays queued and ``stop`` ends it as interrupted)
         self._on_done(job.trial_id, error)
 
-    def stop(self, grace_s: float) -> None:
-        # only reached when the job was cut short by an exception (Ctrl-C): it ends here
+    def stop(self, grace_s: float, *, reason: str = "") -> None:
+        # a job still queued here was cut short by an exception (a second Ctrl-C) or submitted
+        # just before a signal stopped the run: it ends now, as interrupted
         for job in self._queue:
             self._on_done(job.trial_id, None)
         self._queue.clear()
