@@ -68,3 +68,51 @@ def test_prestarted_workers_are_warmed_up_and_reused_by_the_tuner(tmp_path):
     assert {t.results[0]["pid"] for t in r.trials} <= pids     # no new processes
     assert all(t.results[0]["warm"] for t in r.trials)         # warm_up ran before the trials
     assert objective.warmed_pid is None                        # ...in the workers, not here
+
+
+_SCRIPT = """
+import sys
+sys.path.insert(0, {helpers!r})
+with open({mark!r}, "a") as f:          # top-level code, no main guard: must run once
+    f.write("ran\\n")
+
+from autopreset.executors import LocalExecutor
+from autopreset.schedulers import FIFO
+from autopreset.space import Float
+from autopreset.tuner import Tuner
+{objective}
+r = Tuner(objective, FIFO(space={{"x": Float(0.0, 1.0)}}, max_resource=1, max_trials={n}, random_state=0),
+          executor=LocalExecutor(1), run_dir={run!r}).run()
+for t in r.trials:
+    print(t.status, t.reason)
+"""
+
+
+def _run_script(tmp_path, objective, n):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mark, script = tmp_path / "mark.txt", tmp_path / "user_script.py"
+    script.write_text(_SCRIPT.format(helpers=str(Path(__file__).parent), mark=str(mark), n=n,
+                                     run=str(tmp_path / "run"), objective=objective))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path, env=dict(os.environ))
+    return out, mark.read_text().splitlines()
+
+
+def test_a_script_without_main_guard_runs_once_when_the_objective_is_importable(tmp_path):
+    out, mark = _run_script(tmp_path, "from _objectives import WarmObjective\nobjective = WarmObjective()", 3)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["completed", "None"] * 3
+    assert mark == ["ran"]                   # the workers did not re-run the script
+
+
+def test_an_objective_defined_in_an_unguarded_script_fails_with_a_one_line_hint(tmp_path):
+    out, _ = _run_script(tmp_path, "def objective(config, reporter):\n"
+                                   "    reporter.report(resource=1, metric=config['x'])", 1)
+    assert out.returncode == 0, out.stderr
+    status, reason = out.stdout.strip().split(" ", 1)
+    assert status == "failed" and "worker process failed to start" in reason
+    assert 'if __name__ == "__main__":' in reason
