@@ -48,7 +48,7 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
       autopreset fit data/ --budget 10m --plan          # print the plan only
       autopreset fit data/ --out runs/r1 --resume       # continue a killed run
     """
-    from autopreset.pipeline._fit import fit
+    from autopreset.pipeline import fit
 
     started = time.time()
     try:
