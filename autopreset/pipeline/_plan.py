@@ -77,6 +77,17 @@ class FitPlan:
                              estimated_s=h["estimated_s"], repeat=h.get("repeat", True),
                              notes=tuple(h.get("notes", ())))
 
+    def schedule(self) -> "PortfolioPlan":  # noqa: F821 (autopreset.schedulers.PortfolioPlan)
+        """What the search's scheduler follows:
+        ``PortfolioHyperband(space=..., plan=fit_plan.schedule(), ...)``."""
+        from autopreset.schedulers import PortfolioPlan
+
+        return PortfolioPlan(portfolio=self.portfolio, portfolio_rungs=self.portfolio_rungs,
+                             max_resource=self.max_resource, search_s=self.search_s, eta=self.eta,
+                             n_workers=self.n_workers, job_s=self.job_s,
+                             hyperband_s=self.hyperband_s, hyperband=self.hyperband_plan(),
+                             constants=self.constants)
+
     def describe(self) -> str:
         rungs = "  ".join(f"{n}@{r}" for n, r in self.portfolio_rungs)
         lines = [f"plan: {self.budget_s:.0f}s budget = {self.search_s:.0f}s search "

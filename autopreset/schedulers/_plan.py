@@ -60,6 +60,16 @@ class HyperbandPlan:
                 "overhead_s": self.overhead_s, "estimated_s": self.estimated_s, "repeat": self.repeat,
                 "brackets": [[list(r) for r in b.rungs] for b in self.brackets], "notes": list(self.notes)}
 
+    @classmethod
+    def from_json(cls, obj: dict) -> "HyperbandPlan":
+        """The plan ``to_json`` wrote (``repeat`` and ``notes`` may be missing: their defaults)."""
+        return cls(budget_s=obj["budget_s"], max_resource=obj["max_resource"],
+                   min_resource=obj["min_resource"], eta=obj["eta"], n_workers=obj["n_workers"],
+                   seconds_per_unit=obj["seconds_per_unit"], overhead_s=obj["overhead_s"],
+                   brackets=tuple(Bracket(tuple(tuple(r) for r in b)) for b in obj["brackets"]),
+                   estimated_s=obj["estimated_s"], repeat=obj.get("repeat", True),
+                   notes=tuple(obj.get("notes", ())))
+
 
 def _bracket_seconds(bracket: Bracket, n_workers: int, cost: float, overhead_s: float) -> float:
     """Wall-clock of a synchronous bracket: each rung takes ceil(n / workers) rounds of its

@@ -7,7 +7,7 @@
 from autopreset.space._domains import Categorical, Domain, Float, Int, Ordinal
 from autopreset.space._examples import LECTURE_BACKBONES, lecture_space
 from autopreset.space._json import space_from_json, space_to_json
-from autopreset.space._narrow import narrow
+from autopreset.space._narrow import narrow, narrow_around
 from autopreset.space._ops import (
     complete,
     config_key,
@@ -26,5 +26,5 @@ __all__ = [
     "Domain", "Categorical", "Ordinal", "Float", "Int",
     "sample", "encode", "decode", "snap", "grid", "grid_size", "validate", "complete",
     "default_config", "dimension", "config_key",
-    "space_to_json", "space_from_json", "narrow", "lecture_space", "LECTURE_BACKBONES",
+    "space_to_json", "space_from_json", "narrow", "narrow_around", "lecture_space", "LECTURE_BACKBONES",
 ]

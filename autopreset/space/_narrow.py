@@ -3,11 +3,12 @@
 After the portfolio phase, Hyperband searches a smaller space: the categorical values the best
 configs used, the ordinal range they span, and numeric ranges around their values widened by a
 margin measured in the encoded (log, for log domains) scale, clipped to the full space.
+``narrow_around`` is the same with one key (the backbone, by default) cut to exactly the values
+the configs used, among those allowed, rather than to the ordinal span between them.
 """
 from __future__ import annotations
 
 import math
-
 
 from autopreset.space._domains import Categorical, Domain, Float, Int, Ordinal
 from autopreset.space._ops import check_space, validate
@@ -66,4 +67,29 @@ def _narrow_one(dom: Domain, used: list, margin: float, neighbours: int):
     return float(low) if low == high else Float(low, high, log=dom.log)
 
 
-__all__ = ["narrow"]
+def narrow_around(space: dict, configs: list[dict], allowed=None, margin: float = 0.1, *,
+                  key: str = "backbone") -> dict:
+    """``narrow(space, configs, margin=margin)``, except that the ``key`` domain keeps exactly
+    the values the configs used that are in ``allowed`` (all when None): one value becomes a
+    constant, several a Categorical in the domain's order. Keys of the configs that are not in
+    the space are ignored; when no config's ``key`` value is allowed, ``narrow``'s result for
+    ``key`` stays.
+
+        narrow_around(space, [best, second], allowed={"resnet18", "lcnet_050"})
+        # backbone: Categorical of the two configs' backbones (when both are allowed);
+        # lr, batch_size, ...: ranges around their values, as narrow gives
+    """
+    clean = [{k: c[k] for k in space if k in c} for c in configs]
+    out = narrow(space, clean, margin=margin)
+    if key in space:
+        names = list(dict.fromkeys(c[key] for c in configs if allowed is None or c[key] in allowed))
+        if len(names) == 1:
+            out[key] = names[0]
+        elif names:
+            dom = space[key]
+            order = list(dom.values) if isinstance(dom, Ordinal) else names
+            out[key] = Categorical([n for n in order if n in names])
+    return out
+
+
+__all__ = ["narrow", "narrow_around"]

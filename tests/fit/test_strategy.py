@@ -1,18 +1,16 @@
-"""fit's search strategy on replayed curves and a simulated clock: no training, seconds to run."""
+"""fit's plan, preference and final pick around its search scheduler, on replayed curves and a
+simulated clock: no training, seconds to run. The scheduler itself (PortfolioHyperband) is
+tested in tests/schedulers/test_portfolio.py."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from autopreset.pipeline._finish import WeightPruner, pick_best
-from autopreset.pipeline._plan import FitPlan, make_plan
-from autopreset.pipeline._preference import choose_backbones
-from autopreset.pipeline._strategy import PortfolioHyperband
-from autopreset.journal import read_journal
+from autopreset.pipeline import FitPlan, WeightPruner, choose_backbones, make_plan, pick_best
 from autopreset.portfolio import load_preset
+from autopreset.schedulers import PortfolioHyperband, PortfolioPlan
 from autopreset.simulator import SimulatedExecutor
 from autopreset.tuner import Tuner
 from fit_sim import PORTFOLIO, ImageCurves, cost_model, latencies
@@ -32,7 +30,7 @@ def strategy(budget_s, prefer="balanced", workers=1, max_latency_ms=None, seed=0
 
 def run(plan, cost, pref, workers=1, run_dir=None, resume=False, seed=0, slowdown=1.0,
         on_retire=None, on_event=None):
-    sched = PortfolioHyperband(space=PRESET.space, plan=plan, allowed=set(pref.allowed),
+    sched = PortfolioHyperband(space=PRESET.space, plan=plan.schedule(), allowed=set(pref.allowed),
                                mode="max", random_state=seed)
     bench = ImageCurves(PRESET.space, max_resource=int(1.5 * plan.max_resource), cost=cost,
                        slowdown=slowdown)
@@ -40,19 +38,6 @@ def run(plan, cost, pref, workers=1, run_dir=None, resume=False, seed=0, slowdow
                   budget_s=plan.search_s, run_dir=run_dir, resume=resume, seed=seed,
                   on_retire=on_retire, on_event=on_event)
     return tuner.run(), sched
-
-
-@pytest.mark.parametrize("budget_s,workers", [(600, 1), (600, 2), (3600, 1), (3600, 4)])
-def test_budget_is_respected_and_used(budget_s, workers):
-    cost, pref, plan = strategy(budget_s, workers=workers)
-    result, sched = run(plan, cost, pref, workers)
-    assert result.spent_s <= plan.search_s + 1e-6
-    last = max(r["time"] for t in result.trials for r in t.results)
-    assert last >= 0.9 * plan.search_s             # the budget is used, not left idle
-    assert result.best.resource == sched.max_resource  # the chosen model finished its schedule
-    assert sched.phase in ("hyperband", "asha", "continue")
-    if plan.hyperband is not None:
-        assert len(result.trials) > len(plan.portfolio)
 
 
 def test_plan_phases_fit_and_round_trip():
@@ -64,14 +49,25 @@ def test_plan_phases_fit_and_round_trip():
     assert "portfolio" in text and "Hyperband" in text
     again = FitPlan.from_json(json.loads(json.dumps(plan.to_json())))
     assert again == plan and again.hyperband_plan().brackets == plan.hyperband_plan().brackets
+    assert again.schedule() == plan.schedule()
 
 
-def test_tiny_budget_trains_one_config_for_all_it_can():
+def test_schedule_holds_what_the_scheduler_follows():
+    cost, pref, plan = strategy(1800, workers=2)
+    s = plan.schedule()
+    assert isinstance(s, PortfolioPlan)
+    assert [list(r) for r in s.portfolio_rungs] == plan.portfolio_rungs
+    assert list(s.portfolio) == plan.portfolio and s.constants == plan.constants
+    assert (s.max_resource, s.eta, s.n_workers) == (plan.max_resource, plan.eta, plan.n_workers)
+    assert (s.search_s, s.job_s, s.hyperband_s) == (plan.search_s, plan.job_s, plan.hyperband_s)
+    assert s.hyperband == plan.hyperband_plan() and s.portfolio_top == plan.portfolio_top
+
+
+def test_tiny_budget_plans_one_config_for_all_it_can():
     cost, pref, plan = strategy(40)
     assert len(plan.portfolio) == 1 and plan.hyperband is None
     assert plan.portfolio_rungs == [[1, plan.max_resource]]
-    result, sched = run(plan, cost, pref)
-    assert len(result.trials) == 1 and result.best.resource == plan.max_resource
+    assert plan.max_resource * cost.epoch_seconds(plan.portfolio[0]) <= plan.search_s
 
 
 @pytest.mark.parametrize("prefer", ["latency", "balanced", "accuracy"])
@@ -96,65 +92,6 @@ def test_latency_preference_allows_only_the_fastest():
         strategy(600, max_latency_ms=0.5)
 
 
-def test_portfolio_survivors_continue_from_their_checkpoints(tmp_path):
-    cost, pref, plan = strategy(1800)
-    result, sched = run(plan, cost, pref, run_dir=tmp_path)
-    events = read_journal(tmp_path / "journal.jsonl")
-    assert sched.survivors
-    top = plan.portfolio_top
-    for trial in sched.survivors:
-        starts = [e for e in events if e["event"] == "started" and e["trial_id"] == trial.trial_id]
-        assert len(starts) == 1                          # never started again
-        resources = [r["resource"] for r in trial.results]
-        assert resources == list(range(1, len(resources) + 1))  # each epoch trained once
-    continued = [e for e in events if e["event"] == "resumed"
-                 and e["trial_id"] in {t.trial_id for t in sched.survivors}
-                 and e["target_resource"] > top]
-    assert continued                                      # carried into Hyperband and resumed
-    # new Hyperband configs come from the narrowed space around the survivors
-    hb_backbones = {t.config["backbone"] for t in result.trials
-                    if t.trial_id not in sched._portfolio_trials}
-    assert hb_backbones <= {t.config["backbone"] for t in result.trials
-                            if t.trial_id in sched._portfolio_trials}
-
-
-def test_resume_after_a_kill_redoes_no_finished_work(tmp_path):
-    cost, pref, plan = strategy(1800)
-    full, _ = run(plan, cost, pref, run_dir=tmp_path / "full")
-    lines = (tmp_path / "full" / "journal.jsonl").read_text().splitlines()
-    cut = len(lines) // 2                                 # the process died here
-    killed = tmp_path / "killed"
-    killed.mkdir()
-    (killed / "journal.jsonl").write_text("\n".join(lines[:cut]) + "\n")
-    before = [json.loads(x) for x in lines[:cut]]
-    last = {}
-    for e in before:                                      # what the checkpoints held at the kill
-        if e["event"] == "reported":
-            last[e["trial_id"]] = e["result"]["resource"]
-    for tid, r in last.items():
-        ck = killed / "trials" / f"trial_{tid:05d}"
-        ck.mkdir(parents=True, exist_ok=True)
-        (ck / "sim_checkpoint.json").write_text(json.dumps({"resource": r}))
-    for e in before:                                      # journal paths point at the killed run
-        if "checkpoint_dir" in e:
-            e["checkpoint_dir"] = e["checkpoint_dir"].replace(str(tmp_path / "full"), str(killed))
-    (killed / "journal.jsonl").write_text("".join(json.dumps(e) + "\n" for e in before))
-    resumed, sched = run(plan, cost, pref, run_dir=killed, resume=True)
-    after = read_journal(killed / "journal.jsonl")[cut:]
-    started_before = {e["trial_id"] for e in before if e["event"] == "started"}
-    assert not [e for e in after if e["event"] == "started" and e["trial_id"] in started_before]
-    seen = {}
-    for e in before + after:                              # no epoch of any trial trained twice
-        if e["event"] == "reported":
-            key = (e["trial_id"], e["result"]["resource"])
-            assert key not in seen
-            seen[key] = True
-    assert resumed.best is not None and resumed.best.resource == sched.max_resource
-    assert resumed.spent_s <= plan.search_s + 1e-6
-    assert resumed.best.metric >= full.best.metric - 0.02
-    shutil.rmtree(tmp_path / "full")
-
-
 def test_refit_is_planned_only_when_it_fits_beside_the_search():
     cost, pref, short = strategy(600)
     assert short.refit_s == 0 and "no refit" in short.describe()
@@ -162,30 +99,6 @@ def test_refit_is_planned_only_when_it_fits_beside_the_search():
     assert long.refit_s > 0 and "refit the best config" in long.describe()
     assert long.search_s + long.refit_s <= 7200 - long.reserve_s + 1e-6
     assert long.refit_s <= 0.2 * (long.search_s + long.refit_s)
-
-
-@pytest.mark.parametrize("slowdown", [1.6, 0.6])
-def test_rest_is_replanned_from_measured_epoch_times(slowdown):
-    """Epochs slower (or faster) than the measured speeds promised: the best survivor still
-    finishes a full schedule within the budget, shorter (or longer) than at the promised speed,
-    and that schedule gets at least half of the time left at the switch."""
-    from autopreset.pipeline._strategy import EXPLOIT_MIN_SHARE
-
-    for budget in (600, 1800):
-        cost, pref, plan = strategy(budget)
-        _, as_measured = run(plan, cost, pref)
-        result, sched = run(plan, cost, pref, slowdown=slowdown)
-        assert sched.replanned is not None
-        before, after = sched.replanned["max_resource"]
-        assert before == plan.max_resource
-        expected = as_measured.replanned["max_resource"][1]
-        assert after < expected if slowdown > 1 else after >= expected
-        assert result.spent_s <= plan.search_s + 1e-6
-        assert result.best.resource == sched.max_resource == after
-        if after < int(1.5 * before):              # not held back by the cap
-            rp = sched.replanned                   # the lead continues from the portfolio's top rung
-            lead_s = rp["epoch_s"] * (after - plan.portfolio_top)
-            assert lead_s >= EXPLOIT_MIN_SHARE * rp["left_s"] - rp["epoch_s"] - plan.job_s
 
 
 class CheckpointWriter:

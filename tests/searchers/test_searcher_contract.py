@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 from autopreset.searchers import (AnnealingSearcher, BayesOptSearcher, EvolutionSearcher, GridSearcher,
-                                  RandomSearcher, Searcher, make_searcher)
-from autopreset.space import (Categorical, Float, Int, Ordinal, config_key, space_from_json, space_to_json,
-                              validate)
+                                  ListSearcher, RandomSearcher, Searcher, make_searcher)
+from autopreset.space import (Categorical, Float, Int, Ordinal, config_key, grid, space_from_json,
+                              space_to_json, validate)
 
 FACTORIES = {
     "grid": lambda space, **kw: GridSearcher(space, k=4, **kw),
     "random": lambda space, **kw: RandomSearcher(space, **kw),
+    "list": lambda space, **kw: ListSearcher(space, grid(space, 2), **kw),
     "bo_gp_ei": lambda space, **kw: BayesOptSearcher(space, n_candidates=32, n_initial=4, **kw),
     "bo_gp_lcb": lambda space, **kw: BayesOptSearcher(space, acquisition="lcb", n_candidates=32, n_initial=4, **kw),
     "bo_forest": lambda space, **kw: BayesOptSearcher(space, surrogate="forest", n_candidates=32, n_initial=4,
@@ -20,6 +21,7 @@ FACTORIES = {
     "evolution": lambda space, **kw: EvolutionSearcher(space, population_size=6, tournament_size=3, **kw),
 }
 MODEL_BASED = ["bo_gp_ei", "bo_gp_lcb", "bo_forest", "annealing", "evolution"]
+FIXED_ORDER = {"grid", "list"}   # the same configs whatever the seed
 
 MIXED = {"lr": Float(1e-4, 1e-1, log=True), "x": Float(-2.0, 2.0), "depth": Int(1, 8),
          "width": Int(8, 256, log=True), "opt": Categorical(["sgd", "adam", "rms"]),
@@ -64,7 +66,7 @@ def test_deterministic_under_seed(name):
     a = run(FACTORIES[name](MIXED, random_state=7), objective, 10)
     b = run(FACTORIES[name](MIXED, random_state=np.random.default_rng(7)), objective, 10)
     assert a == b
-    if name != "grid":
+    if name not in FIXED_ORDER:
         assert run(FACTORIES[name](MIXED, random_state=8), objective, 10) != a
 
 
@@ -158,6 +160,10 @@ def test_make_searcher_names():
     for n in ["random", "grid", "bayesopt", "bayesopt_forest", "annealing", "evolution", "bo", "ga", "sa"]:
         s = make_searcher(n, MIXED, random_state=0)
         validate(MIXED, s.suggest())
+    s = make_searcher("list", MIXED, configs=[{"x": 0.5}, {"opt": "rms"}], mode="max")
+    assert [c["x"] for c in run(s, objective, 5)] == [0.5, 0.0]
+    with pytest.raises(ValueError, match="configs"):
+        make_searcher("list", MIXED)
     assert make_searcher("bayesopt_forest", MIXED).surrogate == "forest"
     s = make_searcher("bayesopt", MIXED, surrogate="extra_trees", n_initial=3, n_candidates=16, random_state=0)
     for c in run(s, objective, 5):
