@@ -62,7 +62,9 @@ def get_task(name: "str | TaskType" = "classification") -> TaskType:
     try:
         return _TASKS[name]()
     except KeyError:
-        raise ValueError(f"unknown task type {name!r}; known: {', '.join(sorted(_TASKS))}") from None
+        from autopreset.errors import InputError
+
+        raise InputError(f"unknown task type {name!r}; known: {', '.join(sorted(_TASKS))}") from None
 
 
 def task_names() -> list[str]:

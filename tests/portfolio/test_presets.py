@@ -23,7 +23,7 @@ def test_list_presets_names_the_shipped_files():
 def test_shipped_preset_validates_and_is_curated(name):
     p = load_preset(name)
     assert p.name == name and p.description
-    assert 8 <= len(p.portfolio) <= 12
+    assert 8 <= len(p.portfolio) <= 20
     assert p.provenance.sources and p.provenance.curation and "zoo" in p.provenance.curation
     assert {"timm", "torch", "python"} <= set(p.provenance.versions)
     assert set(p.space) == KEYS
@@ -52,6 +52,9 @@ def test_preferences_shape_the_backbones():
     assert set(lat.tiers.values()) <= {"tiny", "small"}
     assert "large" in acc.tiers.values() and "tiny" not in acc.tiers.values()
     assert set(lat.tiers) < set(dft.tiers)
+    # the default portfolio spans every tier the preferences choose from: --prefer accuracy
+    # reaches resnet50-class backbones without --preset
+    assert {"resnet50", "resnest50d"} <= {e.config["backbone"] for e in dft.portfolio}
     # every preference has both optimizer families in its portfolio
     for p in (lat, acc, dft):
         assert {e.config["optimizer"] for e in p.portfolio} == {"sgd", "adamw"}
