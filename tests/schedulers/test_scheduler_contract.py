@@ -3,10 +3,12 @@ import json
 
 import pytest
 
+import autopreset.schedulers as schedulers
 from autopreset.executors import InlineExecutor
-from autopreset.schedulers import CONTINUE, PAUSE, STOP
+from autopreset.schedulers import CONTINUE, FIFO, PAUSE, SCHEDULERS, STOP
 from autopreset.simulator import SimulatedExecutor, SyneTuneCurves
 from autopreset.tuner import Tuner
+from conftest import portfolio_plan
 
 R = 27
 
@@ -125,3 +127,59 @@ def test_same_seed_same_run(make_scheduler):
     runs = [Tuner(bench, make_scheduler(bench.space, 3), executor=SimulatedExecutor(2), budget_s=100).run()
             for _ in range(2)]
     assert [(t.config, t.results) for t in runs[0].trials] == [(t.config, t.results) for t in runs[1].trials]
+
+
+# what each registered scheduler needs besides space, mode and random_state
+REGISTERED_KWARGS = {
+    "fifo": lambda space: {"max_resource": R}, "hyperband": lambda space: {"max_resource": R},
+    "successive_halving": lambda space: {"max_resource": R, "n_configs": 9},
+    "asha": lambda space: {"max_resource": R}, "curve_stopping": lambda space: {"max_resource": R},
+    "portfolio_hyperband": lambda space: {"plan": portfolio_plan(space, 0)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_every_registered_scheduler_builds_by_name_and_runs(name):
+    assert name in REGISTERED_KWARGS, f"scheduler {name!r} is registered: say here what it needs"
+    bench = SyneTuneCurves(max_resource=R)
+    scheduler = schedulers.make_scheduler(name, space=bench.space, mode="min", random_state=0,
+                                          **REGISTERED_KWARGS[name](bench.space))
+    assert isinstance(scheduler, schedulers.TrialScheduler)
+    events = []
+    result = Tuner(bench, scheduler, executor=SimulatedExecutor(2), budget_s=100, on_event=events.append).run()
+    _check_events(events, R)
+    assert any(t.resource == R for t in result.trials)
+
+
+def test_make_scheduler_builds_a_named_searcher_and_rejects_unknown_names():
+    bench = SyneTuneCurves(max_resource=9)
+    s = schedulers.make_scheduler("hyperband", space=bench.space, searcher="annealing", max_resource=9,
+                                  random_state=0)
+    assert type(s.searcher).__name__ == "AnnealingSearcher" and s.searcher.mode == "min"
+    with pytest.raises(ValueError, match="unknown scheduler 'median'.*asha"):
+        schedulers.make_scheduler("median", space=bench.space, max_resource=9)
+    with pytest.raises(ValueError, match="needs the space"):
+        schedulers.make_scheduler("asha", searcher="random", max_resource=9)
+
+
+def test_register_scheduler_adds_a_name():
+    class CappedFIFO(FIFO):
+        """FIFO with at most three trials."""
+
+        def __init__(self, **kw):
+            super().__init__(max_trials=3, **kw)
+
+    schedulers.register_scheduler("capped_fifo_for_tests", CappedFIFO, replace=True)
+    assert SCHEDULERS["capped_fifo_for_tests"] is CappedFIFO
+    bench = SyneTuneCurves(max_resource=3)
+    s = schedulers.make_scheduler("capped_fifo_for_tests", space=bench.space, max_resource=3)
+    assert len(Tuner(bench, s, executor=SimulatedExecutor(1), budget_s=100).run().trials) == 3
+    with pytest.raises(ValueError, match="already registered.*replace=True"):
+        schedulers.register_scheduler("capped_fifo_for_tests", CappedFIFO)
+    with pytest.raises(ValueError, match="'asha' is already registered$"):
+        schedulers.register_scheduler("asha", CappedFIFO, replace=True)
+    with pytest.raises(ValueError, match="identifier"):
+        schedulers.register_scheduler("my scheduler", CappedFIFO)
+    schedulers.register_scheduler("not_a_scheduler_for_tests", lambda **kw: object(), replace=True)
+    with pytest.raises(ValueError, match="built a object, not a TrialScheduler"):
+        schedulers.make_scheduler("not_a_scheduler_for_tests")
