@@ -15,11 +15,11 @@ import hashlib
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from .._atomic import merge_json_atomic, read_json_dict
+from ._measured import cached_measurements
 
 __all__ = ["LatencyResult", "profile_latency", "machine_key"]
 
@@ -81,18 +81,10 @@ def profile_latency(names, input_size: int, *, device: str = "cpu", threads: int
         torch.set_num_threads(int(threads))
     threads = torch.get_num_threads()
     path = default_cache_dir(cache_dir) / "latency" / f"{machine_key(device)}.json"
-    stored = read_json_dict(path)
-    out, fresh = {}, {}
-    for name in names:
-        key = f"{name}|{input_size}|{device}|{threads}"
-        if key in stored and not refresh:
-            out[name] = LatencyResult(**stored[key])
-            continue
-        out[name] = _measure(name, int(input_size), device, threads, batch_size, max_seconds)
-        fresh[key] = asdict(out[name])
-    if fresh:   # merge with what another process may have written meanwhile
-        merge_json_atomic(path, fresh)
-    return out
+    keys = {f"{name}|{input_size}|{device}|{threads}": name for name in names}
+    return cached_measurements(
+        path, keys, lambda name: _measure(name, int(input_size), device, threads, batch_size, max_seconds),
+        LatencyResult, refresh=refresh)
 
 
 def _measure(name, input_size, device, threads, batch_size, max_seconds) -> LatencyResult:

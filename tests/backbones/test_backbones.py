@@ -1,4 +1,5 @@
-"""Catalog, weights loading (local file, HF cache, offline fallback) and the latency profiler."""
+"""Catalog, weights loading (local file, HF cache, offline fallback), the latency and
+training-speed profilers."""
 from __future__ import annotations
 
 import logging
@@ -8,8 +9,8 @@ import timm
 import torch
 from safetensors.torch import save_file
 
-from autopreset.backbones import (TIERS, catalog, create_backbone, get_spec, profile_latency,
-                                  tier_of)
+from autopreset.backbones import (TIERS, TrainSpeed, catalog, create_backbone, get_spec, machine_key,
+                                  measure_train_speed, profile_latency, tier_of)
 
 LECTURE = ["mobilenetv2_035", "mobilenetv3_small_100", "mobilenetv3_large_100", "resnet18",
            "resnet34", "resnet50", "resnet101", "vgg16_bn", "seresnext50_32x4d", "resnest50d",
@@ -99,6 +100,27 @@ def test_latency_profile_is_measured_once_per_machine_and_size(tmp_path):
     assert len(files) == 1 and "test_efficientnet|16|cpu|" in files[0].read_text()
     with pytest.raises(ValueError, match="input_size"):
         profile_latency(["test_efficientnet"], 3, cache_dir=tmp_path)
+
+
+def test_train_speed_is_measured_once_per_machine_and_kept_beside_other_entries(tmp_path):
+    import json
+
+    kw = dict(batch_size=4, steps=1, cache_dir=tmp_path, threads=1)
+    first = measure_train_speed(["test_resnet"], 32, **kw)["test_resnet"]
+    assert isinstance(first, TrainSpeed) and first.train_ips > 0 and first.eval_ips > 0
+    assert (first.name, first.input_size, first.batch_size, first.device) == ("test_resnet", 32, 4, "cpu")
+    path = tmp_path / "speed" / f"{machine_key('cpu')}.json"
+    stored = json.loads(path.read_text())
+    assert list(stored) == ["test_resnet|32|4|cpu|1"]          # name|size|batch|device|threads
+    assert measure_train_speed("test_resnet", 32, **kw)["test_resnet"] == first   # read back
+    # another process wrote meanwhile: its entries stay when fresh ones are merged in
+    path.write_text(json.dumps({**stored, "other|8|2|cpu|1": {**stored["test_resnet|32|4|cpu|1"], "name": "other"}}))
+    both = measure_train_speed(["test_resnet", "test_convnext"], 32, **kw)
+    assert both["test_resnet"] == first and both["test_convnext"].name == "test_convnext"
+    assert set(json.loads(path.read_text())) == {"test_resnet|32|4|cpu|1", "other|8|2|cpu|1",
+                                                 "test_convnext|32|4|cpu|1"}
+    again = measure_train_speed(["test_resnet"], 32, refresh=True, **kw)["test_resnet"]
+    assert again.name == "test_resnet" and again != first          # measured afresh
 
 
 def test_catalog_numbers_are_what_measure_backbone_measures_here():
