@@ -7,7 +7,9 @@
 """
 from autopreset.executors._base import Executor, Job, Reporter, run_job
 from autopreset.executors._dask import DaskExecutor
+from autopreset.executors._factory import make_executor, worker_threads
 from autopreset.executors._inline import InlineExecutor
 from autopreset.executors._local import LocalExecutor, usable_cores
 
-__all__ = ["Executor", "Job", "Reporter", "run_job", "InlineExecutor", "LocalExecutor", "DaskExecutor", "usable_cores"]
+__all__ = ["Executor", "Job", "Reporter", "run_job", "InlineExecutor", "LocalExecutor", "DaskExecutor", "usable_cores",
+           "make_executor", "worker_threads"]
