@@ -9,7 +9,7 @@ folder's size is read every half second; reports the peak, the size once the fit
 number of trials, the chosen trial and held-out test accuracy. Same data and seed, but the budget
 is wall-clock, so the two runs' trial counts (and then picks) can differ a little; that pruning
 never changes the pick of a given search is tested on replayed curves
-(tests/fit/test_strategy.py). Results: benchmarks/results/run_folder.json and .md by default
+(tests/schedulers/test_portfolio.py). Results: benchmarks/results/run_folder.json and .md by default
 (``--output``); committed: run_folder_cuda (a lent H200) and run_folder_cpu (its 16 CPU cores).
 """
 from __future__ import annotations

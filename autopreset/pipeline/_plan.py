@@ -4,7 +4,8 @@ Resource is epochs; every trial follows one learning-rate schedule over ``max_re
 epochs, so a trial paused in the portfolio phase continues in Hyperband on the same schedule.
 
 - R: about a third of the epochs the search can afford (total epochs = search seconds x
-  workers / median epoch cost), capped by the preset's max_resource. The final model gets R
+  workers / median epoch cost of the configs the portfolio phase runs), capped by the
+  preset's max_resource. The final model gets R
   epochs; the rest buys exploration. (A fixed good config trained long is a strong baseline at
   small budgets, so the plan never trades the final model's training away for breadth.)
 - Portfolio phase: successive halving (Jamieson & Talwalkar 2016) over the preset's allowed
@@ -23,6 +24,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from autopreset.errors import InputError
 
 __all__ = ["FitPlan", "make_plan", "PORTFOLIO_SHARE"]
 
@@ -176,13 +179,13 @@ def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, 
     from autopreset.schedulers import plan_hyperband, sh_bracket
 
     if not portfolio:
-        raise ValueError("the portfolio has no config that meets the preference")
+        raise InputError("the portfolio has no config that meets the preference")
     search_s = left_s - reserve_s
     notes: list[str] = []
     epoch = [SPEED_MARGIN * cost.epoch_seconds(c) for c in portfolio]
     job = cost.job_overhead_s
     if search_s <= 1.0:
-        raise ValueError(f"budget too small: {budget_s:.0f}s leaves no time to train after "
+        raise InputError(f"budget too small: {budget_s:.0f}s leaves no time to train after "
                          f"setup and the {reserve_s:.0f}s needed to finish")
     if search_s <= min(epoch) + job:          # one epoch of the cheapest config, if anything
         cheapest = int(np.argmin(epoch))
@@ -190,7 +193,6 @@ def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, 
         epoch = [epoch[cheapest]] + epoch[:cheapest] + epoch[cheapest + 1:]
         notes.append(f"budget too small for a full epoch (~{epoch[0] + job:.0f}s needed, "
                      f"{search_s:.0f}s left): one epoch of the cheapest config")
-    med = float(np.median(epoch))
 
     def layout(R: int) -> dict:
         r0 = max(1, R // eta ** 3)
@@ -227,9 +229,17 @@ def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, 
         out["fits"] = out["hb"] is not None or cost_p + one <= search_s
         return out
 
-    total_epochs = search_s * n_workers / med
-    R0 = int(np.clip(math.floor(total_epochs / 3), 1, max_resource_cap))
-    chosen = layout(R0)
+    # R0 from the median epoch of the configs the portfolio phase runs (not of every allowed
+    # one: a long portfolio's slow tail, which a short budget never reaches, would shorten the
+    # schedule); that set depends on R0, so iterate to a fixed point
+    n_med = len(portfolio)
+    for _ in range(5):
+        total_epochs = search_s * n_workers / float(np.median(epoch[:n_med]))
+        R0 = int(np.clip(math.floor(total_epochs / 3), 1, max_resource_cap))
+        chosen = layout(R0)
+        if chosen["n"] in (1, n_med):
+            break
+        n_med = chosen["n"]
     if chosen.get("hb") is None:
         # no room for brackets: the largest R whose portfolio plus continuation fills the search
         # prefer breadth (up to 5 portfolio configs), then the longest schedule

@@ -13,7 +13,6 @@ import numpy as np
 
 from ._executor import make_executor, worker_threads
 from ._objective import BudgetedObjective
-from ._strategy import ListSearcher
 
 __all__ = ["refit"]
 
@@ -22,6 +21,7 @@ def refit(run, best) -> Path | None:
     """Train ``best``'s config on train+validation for max_resource epochs when ``run``'s plan
     kept time for it; the checkpoint folder, or None (not planned, no time, or cut short)."""
     from autopreset.schedulers import FIFO
+    from autopreset.searchers import ListSearcher
     from autopreset.tuner import JOURNAL_NAME, Tuner
 
     plan = run.state.plan
@@ -39,7 +39,8 @@ def refit(run, best) -> Path | None:
                                threads=worker_threads(1, run.options.dask))
     space = {**run.preset.space,
              **{k: v for k, v in plan.constants.items() if k not in run.preset.space}}
-    scheduler = FIFO(searcher=ListSearcher(space, [best.config]), mode=data.kind.mode,
+    mode = data.kind.mode
+    scheduler = FIFO(searcher=ListSearcher(space, [best.config], mode=mode), mode=mode,
                      max_resource=plan.max_resource, max_trials=1)
     run_dir = run.folder / "refit"
     executor, client = make_executor(1, run.options.dask)

@@ -206,14 +206,14 @@ class FitRun:
     def search(self) -> None:
         """The tuner runs the portfolio-then-Hyperband scheduler until the search's share of
         the budget is spent; its trials' weights go as soon as the pick can no longer use them."""
+        from autopreset.schedulers import PortfolioHyperband
         from autopreset.tuner import Tuner
 
         from ._pick import WeightPruner
         from ._runfolder import journal_spent
-        from ._strategy import PortfolioHyperband
 
         st, opt = self.state, self.options
-        self.scheduler = PortfolioHyperband(space=self.preset.space, plan=st.plan,
+        self.scheduler = PortfolioHyperband(space=self.preset.space, plan=st.plan.schedule(),
                                             allowed=set(st.preference.allowed), mode=self.data.kind.mode,
                                             random_state=st.seed)
         spent_before = journal_spent(self.folder) if self.resumed else 0.0
