@@ -205,11 +205,12 @@ class FitRun:
     # ------------------------------------------------------------------ 3. search
     def search(self) -> None:
         """The tuner runs the portfolio-then-Hyperband scheduler until the search's share of
-        the budget is spent; its trials' weights go as soon as the pick can no longer use them."""
+        the budget is spent; its trials' weights go as soon as the pick can no longer use them.
+        Ends with the pick (:func:`pick_best`): which trial's checkpoint becomes the model."""
         from autopreset.schedulers import PortfolioHyperband
         from autopreset.tuner import Tuner
 
-        from ._pick import WeightPruner
+        from ._pick import WeightPruner, pick_best
         from ._runfolder import journal_spent
 
         st, opt = self.state, self.options
@@ -225,6 +226,7 @@ class FitRun:
                       on_event=self.progress.on_event, on_retire=self.pruner)
         self.result = tuner.run()
         self.check_interrupted(self.result)
+        self.picked = pick_best(self.result, self.data.n_val, self._fast_first())
 
     def _fast_first(self):
         """Backbone latencies when the final pick should favour speed (``--prefer latency``)."""
@@ -241,10 +243,9 @@ class FitRun:
 
     # ------------------------------------------------------------------ 4. refit
     def refit(self) -> None:
-        from ._pick import pick_best
+        """Train the picked config on train+validation when the plan kept time for it."""
         from ._refit import refit
 
-        self.picked = pick_best(self.result, self.data.n_val, self._fast_first())
         best = self.picked[0] if self.picked else None
         self.refit_dir = refit(self, best)
 
