@@ -14,7 +14,7 @@ ALLOWED = {
     "simulator": {"executors", "space"}, "_optimize": {"searchers"},
     "data": set(), "backbones": {"data"}, "tasks": {"data", "backbones"},
     "training": {"data", "backbones", "tasks"}, "report": set(),
-    "portfolio": {"space", "report"}, "presets": {"space", "portfolio", "backbones"},
+    "portfolio": {"space", "report", "backbones"}, "presets": {"space", "portfolio", "backbones"},
     "model": {"data", "backbones", "_export"}, "_export": set(), "datasets": set(),
     "cli": {"pipeline", "model", "portfolio", "datasets"}, "__main__": {"cli"}, "demo": set(),
 }

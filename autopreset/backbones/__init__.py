@@ -6,12 +6,14 @@ training-speed profilers.
     model, source = create_backbone("resnet18", num_classes=10, pretrained="auto")
     profile_latency(["resnet18"], input_size=64)["resnet18"].p50_ms
     measure_train_speed(["resnet18"], input_size=32)["resnet18"].train_ips
+    register_backbone("efficientnet_b1")              # any timm model joins the catalog
 """
-from ._catalog import CATALOG, TIERS, BackboneSpec, catalog, get_spec, measure_backbone, tier_of
+from ._catalog import (CATALOG, TIERS, BackboneSpec, catalog, get_spec, measure_backbone,
+                       register_backbone, tier_of)
 from ._create import create_backbone, load_weights_file
 from ._latency import LatencyResult, cpu_model, machine_key, profile_latency
 from ._speed import TrainSpeed, measure_train_speed
 
 __all__ = ["create_backbone", "load_weights_file", "CATALOG", "TIERS", "BackboneSpec",
-           "catalog", "get_spec", "measure_backbone", "tier_of", "LatencyResult",
+           "catalog", "get_spec", "measure_backbone", "register_backbone", "tier_of", "LatencyResult",
            "cpu_model", "machine_key", "profile_latency", "TrainSpeed", "measure_train_speed"]

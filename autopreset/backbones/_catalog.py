@@ -8,7 +8,14 @@ pixel count, so at S px it is about ``gmacs * (S / 224) ** 2``.
 
 The lecture's list is here in timm names (MobileNetV2 0.25 is not in timm; the nearest,
 ``mobilenetv2_035``, stands in for it), plus modern small networks, plus timm's
-test-sized nets, which train in seconds at 8-32 px on a CPU.
+test-sized nets, which train in seconds at 8-32 px on a CPU. Every backbone a shipped preset
+uses is here: the catalog is the one table of backbones and their tiers (a preset's tiers come
+from it unless the preset overrides one).
+
+Any timm model can join at run time (timm's registry is the model):
+
+    register_backbone("efficientnet_b1", note="EfficientNet-B1")   # measures params and GMACs
+    get_spec("efficientnet_b1").tier                                # "medium"
 """
 from __future__ import annotations
 
@@ -16,7 +23,8 @@ from dataclasses import asdict, dataclass
 
 from ._catalog_data import MEASURED
 
-__all__ = ["BackboneSpec", "CATALOG", "catalog", "get_spec", "measure_backbone", "TIERS", "tier_of"]
+__all__ = ["BackboneSpec", "CATALOG", "catalog", "get_spec", "measure_backbone", "register_backbone",
+           "TIERS", "tier_of"]
 
 TIERS = ("tiny", "small", "medium", "large")
 
@@ -46,6 +54,14 @@ _ENTRIES = (
     ("resnet101", "ResNet-101 (lecture)"),
     ("vgg16_bn", "VGG-16 with batch norm (lecture)"),
     ("resnest200e", "ResNeSt-200 (lecture)"),
+    ("lcnet_100", "PP-LCNet x1.0"),
+    ("mobilenetv2_100", "MobileNetV2 1.0"),
+    ("efficientnet_lite0", "EfficientNet-Lite0 (no squeeze-excitation, ReLU6: mobile-friendly)"),
+    ("convnext_femto", "ConvNeXt femto"),
+    ("resnet14t", "ResNet-14-T, between resnet10t and resnet18"),
+    ("convnext_pico", "ConvNeXt pico"),
+    ("resnet26", "ResNet-26"),
+    ("convnext_nano", "ConvNeXt nano"),
 )
 
 
@@ -75,25 +91,32 @@ def tier_of(params_m: float) -> str:
     return TIERS[-1]
 
 
+def _order(specs) -> list[BackboneSpec]:
+    return sorted(specs, key=lambda s: (TIERS.index(s.tier), s.gmacs_224))
+
+
 def _build() -> tuple[BackboneSpec, ...]:
     specs = []
     for name, note in _ENTRIES:
         params, gmacs = MEASURED[name]
         specs.append(BackboneSpec(name, tier_of(params), params, gmacs, note))
-    return tuple(sorted(specs, key=lambda s: (TIERS.index(s.tier), s.gmacs_224)))
+    return tuple(_order(specs))
 
 
+#: The shipped entries, small to large; ``catalog()`` adds those registered at run time.
 CATALOG: tuple[BackboneSpec, ...] = _build()
+_REGISTERED: dict[str, BackboneSpec] = {}
 
 
 def catalog(tiers=None, *, include_test_nets: bool = True) -> list[BackboneSpec]:
-    """Catalog entries, small to large; optionally only some ``tiers``."""
+    """Catalog entries (shipped and registered), small to large; optionally only some ``tiers``."""
     if tiers is not None:
         tiers = (tiers,) if isinstance(tiers, str) else tuple(tiers)
         bad = [t for t in tiers if t not in TIERS]
         if bad:
             raise ValueError(f"unknown tier {bad[0]!r}; tiers are {TIERS}")
-    return [s for s in CATALOG if (tiers is None or s.tier in tiers)
+    specs = _order(CATALOG + tuple(_REGISTERED.values())) if _REGISTERED else CATALOG
+    return [s for s in specs if (tiers is None or s.tier in tiers)
             and (include_test_nets or not s.name.startswith("test_"))]
 
 
@@ -101,8 +124,43 @@ def get_spec(name: str) -> BackboneSpec:
     for spec in CATALOG:
         if spec.name == name:
             return spec
-    raise ValueError(f"backbone {name!r} is not in the catalog; known: "
-                     f"{', '.join(s.name for s in CATALOG)}")
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    raise ValueError(f"backbone {name!r} is not in the catalog (add it with register_backbone); "
+                     f"known: {', '.join(s.name for s in catalog())}")
+
+
+def register_backbone(name: str, *, note: str = "", params_m: float | None = None,
+                      gmacs_224: float | None = None, tier: str | None = None,
+                      replace: bool = False) -> BackboneSpec:
+    """Add timm model ``name`` to the catalog for this process; its spec.
+
+    ``params_m`` / ``gmacs_224``: millions of parameters without the classifier and GMACs at
+    224 px; when either is None both are measured (``measure_backbone``, seconds on a CPU).
+    ``tier``: by default the parameter tier (``tier_of``); give one to override it. A shipped
+    entry cannot be replaced; a registered one only with ``replace=True``. Worker processes do
+    not need the registration: training creates backbones from timm's own registry.
+
+        register_backbone("efficientnet_b1", note="EfficientNet-B1")
+        register_backbone("my_vit", params_m=5.7, gmacs_224=1.3, tier="small")
+    """
+    import timm
+
+    if not isinstance(name, str) or not timm.is_model(name):
+        raise ValueError(f"register_backbone: {name!r} is not a timm model (see timm.list_models())")
+    if any(s.name == name for s in CATALOG) or (name in _REGISTERED and not replace):
+        raise ValueError(f"register_backbone: {name!r} is already in the catalog"
+                         + ("" if name not in _REGISTERED else " (pass replace=True to replace it)"))
+    if tier is not None and tier not in TIERS:
+        raise ValueError(f"register_backbone: unknown tier {tier!r}; tiers are {TIERS}")
+    if params_m is None or gmacs_224 is None:
+        params_m, gmacs_224 = measure_backbone(name)
+    for what, value in (("params_m", params_m), ("gmacs_224", gmacs_224)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"register_backbone: {what} must be a positive number; got {value!r}")
+    spec = BackboneSpec(name, tier or tier_of(params_m), float(params_m), float(gmacs_224), note)
+    _REGISTERED[name] = spec
+    return spec
 
 
 def measure_backbone(name: str, input_size: int = 224) -> tuple[float, float]:

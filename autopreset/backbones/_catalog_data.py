@@ -1,4 +1,6 @@
-"""Measured by `python -m autopreset.backbones._catalog` on 2026-11-27 (timm 1.0.31, torch 2.14.1+cu130).
+"""Measured by `python -m autopreset.backbones._catalog` on 2026-11-27 (timm 1.0.31, torch 2.14.1+cu130);
+resnet14t to efficientnet_lite0 (the shipped presets' backbones the catalog lacked) measured the
+same way with `measure_backbone` on 2026-12-02 (same versions).
 
 (params in millions, GMACs at 224 px), feature extractor without classifier.
 """
@@ -25,4 +27,12 @@ MEASURED = {
     'resnet101': (42.5002, 7.79936),
     'vgg16_bn': (134.2690, 15.46617),
     'resnest200e': (68.1525, 17.40636),
+    'resnet14t': (8.0326, 1.67477),
+    'resnet26': (13.9462, 2.34021),
+    'lcnet_100': (1.6728, 0.15442),
+    'mobilenetv2_100': (2.2239, 0.29949),
+    'convnext_femto': (4.8328, 0.77925),
+    'convnext_pico': (8.5327, 1.36654),
+    'convnext_nano': (14.9526, 2.44489),
+    'efficientnet_lite0': (3.3710, 0.38391),
 }

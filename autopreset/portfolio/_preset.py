@@ -1,6 +1,11 @@
 """The preset: a search space, an ordered portfolio of configs, backbone tiers and Hyperband
 settings, with the provenance of how it was made. Data only (JSON), never code.
 
+A backbone's tier comes from the backbone catalog (``autopreset.backbones``) unless the
+preset's ``tiers`` names it (an override); a backbone in neither is an error. ``Preset.tiers``
+holds every backbone of the space, and ``to_json`` writes them all, so a shared preset reads
+the same on a machine whose catalog lacks a backbone registered here.
+
 A preset is the prior knowledge ``autopreset fit`` starts from: the portfolio phase evaluates
 its configs first (best-known first), then narrows the space around the winners and runs
 Hyperband (Li et al., 2018, JMLR 18(185)) with the preset's ``eta`` and resource bounds.
@@ -62,11 +67,12 @@ class Preset:
     provenance: Provenance
     space: dict[str, Any]
     portfolio: list[PortfolioEntry]
-    tiers: dict[str, str]
+    tiers: dict[str, str] = field(default_factory=dict)   # overrides; filled from the catalog
     hyperband: HyperbandSettings = field(default_factory=HyperbandSettings)
 
     def __post_init__(self) -> None:
-        validate_preset(self.to_json(), source=f"preset {self.name!r}")
+        _, tiers = _checked(self.to_json(), source=f"preset {self.name!r}")
+        object.__setattr__(self, "tiers", tiers)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict in the ``autopreset.preset/1`` format."""
@@ -94,7 +100,7 @@ class Preset:
     @classmethod
     def from_json(cls, doc: Any, *, source: str = "preset") -> "Preset":
         """Validate a parsed JSON document and build the Preset; errors name ``source``."""
-        space = validate_preset(doc, source=source)
+        space, tiers = _checked(doc, source=source)
         prov = doc["provenance"]
         return cls(
             name=doc["name"], description=doc["description"],
@@ -105,7 +111,7 @@ class Preset:
             portfolio=[PortfolioEntry(config=dict(e["config"]), reason=e["reason"],
                                       tags=list(e.get("tags", [])), tier=e.get("tier"))
                        for e in doc["portfolio"]],
-            tiers=dict(doc["tiers"]),
+            tiers=tiers,
             hyperband=HyperbandSettings(**doc["hyperband"]),
         )
 
@@ -122,14 +128,18 @@ class Preset:
 
 def validate_preset(doc: Any, *, source: str = "preset") -> dict[str, Any]:
     """Check a parsed preset document; return its search space. ValueError: ``source: path: why``."""
+    return _checked(doc, source=source)[0]
+
+
+def _checked(doc: Any, *, source: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """(space, every backbone's tier) of a valid document; ValueError naming ``source``."""
     try:
-        space = _validate(doc)
+        return _validate(doc)
     except ValueError as exc:
-        raise InputError(f"{source}: {exc}") from None
-    return space
+        raise ValueError(f"{source}: {exc}") from None
 
 
-def _validate(doc: Any) -> dict[str, Any]:
+def _validate(doc: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if isinstance(doc, dict) and "format" in doc and doc["format"] != FORMAT:
         raise ValueError(f"format: {show(doc['format'])} is not supported (this autopreset reads "
                          f"{show(FORMAT)})")
@@ -137,23 +147,36 @@ def _validate(doc: Any) -> dict[str, Any]:
     space = _space(doc["space"])
     for i, entry in enumerate(doc["portfolio"]):
         check_config(space, entry["config"], join(join("portfolio", i), "config"))
-    backbones = _backbones(space)
-    for name in doc["tiers"]:
-        if backbones is not None and name not in backbones:
-            raise ValueError(f"tiers.{name}: not a backbone of the search space")
-    for name in backbones or ():
-        if name not in doc["tiers"]:
-            raise ValueError(f"tiers: backbone {show(name)} of the search space has no tier")
+    tiers = _tiers(_backbones(space), doc.get("tiers", {}))
     for i, entry in enumerate(doc["portfolio"]):
         bb = entry["config"].get("backbone")
-        if "tier" in entry and bb in doc["tiers"] and entry["tier"] != doc["tiers"][bb]:
+        if "tier" in entry and bb in tiers and entry["tier"] != tiers[bb]:
             raise ValueError(f"portfolio[{i}].tier: {show(entry['tier'])} differs from "
-                             f"tiers.{bb} = {show(doc['tiers'][bb])}")
+                             f"tiers.{bb} = {show(tiers[bb])}")
     hb = doc["hyperband"]
     if hb["max_resource"] < hb["min_resource"]:
         raise ValueError(f"hyperband.max_resource: {hb['max_resource']} is below min_resource "
                          f"{hb['min_resource']}")
-    return space
+    return space, tiers
+
+
+def _tiers(backbones: list | None, given: dict[str, str]) -> dict[str, str]:
+    """Every backbone's tier, in the space's order: the preset's where it names one, else the
+    backbone catalog's (without a backbone domain: the preset's as they are)."""
+    from autopreset.backbones import catalog
+
+    if backbones is None:
+        return dict(given)
+    for name in given:
+        if name not in backbones:
+            raise ValueError(f"tiers.{name}: not a backbone of the search space")
+    known = {s.name: s.tier for s in catalog()}
+    missing = [b for b in backbones if b not in given and b not in known]
+    if missing:
+        raise ValueError(f"tiers: backbone {show(missing[0])} of the search space has no tier (it is "
+                         f"not in the backbone catalog: give its tier here, or add it with "
+                         f"autopreset.backbones.register_backbone)")
+    return {b: given.get(b, known.get(b)) for b in backbones}
 
 
 def _space(obj: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,8 @@ _STR_LIST = {"type": "array", "items": _STR}
 
 PRESET_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["format", "name", "description", "provenance", "space", "portfolio", "tiers", "hyperband"],
+    # "tiers" may be left out: a backbone's tier then comes from the backbone catalog
+    "required": ["format", "name", "description", "provenance", "space", "portfolio", "hyperband"],
     "additionalProperties": False,
     "properties": {
         "format": {"type": "string"},

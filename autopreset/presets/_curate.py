@@ -18,10 +18,12 @@ measured (27 candidates, 3 epochs on MNIST-5k at 32 px; see CURATION below):
   each reason says which augmentation its measurement used;
 - ``momentum`` is SGD's momentum; the trainer's AdamW keeps its betas (0.9, 0.999) and ignores it.
 
-Tiers are the backbone catalog's (by parameters); the backbones of each space are ordered by
-the batch-1 p50 CPU latency at 32x32 measured below (AMD EPYC, 1 thread, torch 2.14.1,
-timm 1.0.31, 10 classes, 2026-11-27), and the latency preset keeps those under 5 ms, so
-``--prefer latency`` has a prior before fit measures the machine it runs on.
+Tiers are the backbone catalog's (``autopreset.backbones``, by parameters; every backbone here
+must be in it); the backbones of each space are ordered by the batch-1 p50 CPU latency at
+32x32 measured below (AMD EPYC, 1 thread, torch 2.14.1, timm 1.0.31, 10 classes, 2026-11-27),
+and the latency preset keeps those under 5 ms, so ``--prefer latency`` has a prior before fit
+measures the machine it runs on. The files repeat the catalog's tiers, so a shared copy reads
+the same on any version (tests/portfolio checks that they agree with the catalog).
 """
 from __future__ import annotations
 
@@ -30,23 +32,21 @@ import datetime as _dt
 from pathlib import Path
 
 from autopreset.portfolio import HyperbandSettings, PortfolioEntry, Preset, Provenance, save_preset
-from autopreset.backbones import tier_of
+from autopreset.backbones import get_spec
 from autopreset.portfolio import library_versions
 from autopreset.space import Categorical, Float, Ordinal
 
-# backbone: (params in millions with 10 classes, batch-1 p50 latency ms at 32 px, 1 CPU thread)
-MEASURED = {
+# backbone: batch-1 p50 latency (ms) at 32 px, 1 CPU thread, 10 classes (sizes, tiers: the catalog)
+LATENCY_MS = {
     # timm's test-sized nets, measured under load and scaled by the slowdown of lcnet_050,
     # resnet10t and resnet18 in the same run (about 2.5x)
-    "test_resnet": (0.37, 0.32), "test_efficientnet": (0.10, 0.45), "test_convnext": (0.21, 0.72),
-    "lcnet_050": (0.61, 2.26), "mobilenetv3_small_050": (0.58, 2.70), "lcnet_100": (1.69, 2.86),
-    "mobilenetv2_035": (0.41, 3.01), "resnet10t": (4.93, 3.15), "mobilenetv3_small_100": (1.53, 3.15),
-    "mobilenetv2_050": (0.70, 3.42), "regnetx_002": (2.32, 3.50), "convnext_atto": (3.38, 3.67),
-    "mobilenetv2_100": (2.24, 4.07), "convnext_femto": (4.84, 4.65), "resnet14t": (8.05, 5.42),
-    "efficientnet_lite0": (3.38, 6.08), "mobilenetv3_large_100": (4.22, 6.13), "resnet18": (11.18, 6.41),
-    "convnext_pico": (8.54, 6.74), "efficientnet_b0": (4.02, 7.30), "resnet26": (13.97, 8.80),
-    "convnext_nano": (14.96, 10.19), "resnet34": (21.29, 14.86), "resnet50": (23.53, 17.44),
-    "resnest50d": (25.46, 21.47), "resnet101": (42.52, 43.0),
+    "test_resnet": 0.32, "test_efficientnet": 0.45, "test_convnext": 0.72, "lcnet_050": 2.26,
+    "mobilenetv3_small_050": 2.70, "lcnet_100": 2.86, "mobilenetv2_035": 3.01, "resnet10t": 3.15,
+    "mobilenetv3_small_100": 3.15, "mobilenetv2_050": 3.42, "regnetx_002": 3.50,
+    "convnext_atto": 3.67, "mobilenetv2_100": 4.07, "convnext_femto": 4.65, "resnet14t": 5.42,
+    "efficientnet_lite0": 6.08, "mobilenetv3_large_100": 6.13, "resnet18": 6.41,
+    "convnext_pico": 6.74, "efficientnet_b0": 7.30, "resnet26": 8.80, "convnext_nano": 10.19,
+    "resnet34": 14.86, "resnet50": 17.44, "resnest50d": 21.47, "resnet101": 43.0,
 }
 # Left out: resnest200e (71 ms, 68 M params), vgg16_bn, seresnext50_32x4d: from scratch on a CPU
 # they cannot finish enough epochs in budgets of minutes to compete; resnet101 stands for the
@@ -55,12 +55,12 @@ MEASURED = {
 
 def tier(name: str) -> str:
     """The backbone catalog's size tier (by parameters: tiny < 1 M <= small < 6 M <= medium
-    < 30 M <= large), so a preset and ``autopreset.backbones`` name the same tier."""
-    return tier_of(MEASURED[name][0])
+    < 30 M <= large): the catalog is the one table of backbones."""
+    return get_spec(name).tier
 
 
 def _by_latency(names: list[str]) -> list[str]:
-    return sorted(names, key=lambda n: MEASURED[n][1])
+    return sorted(names, key=lambda n: LATENCY_MS[n])
 
 
 SOURCES = [
@@ -219,7 +219,7 @@ PRESETS = {
                     "resnest50d, a portfolio of published recipes adapted to small images and "
                     "ordered by measured accuracy, the large backbones last (a short budget never "
                     "reaches them); --prefer picks among them by measured latency.",
-        backbones=[n for n in MEASURED if MEASURED[n][1] < 25.0],
+        backbones=[n for n in LATENCY_MS if LATENCY_MS[n] < 25.0],
         lr=(1e-4, 1e-1),
         entries=["resnet10t_adamw_b16", "test_resnet_adamw", "resnet10t_sgd", "resnet18_sgd01",
                  "resnet18_adamw", "resnet14t_adamw", "test_resnet_sgd", "test_effnet_sgd",
@@ -230,7 +230,7 @@ PRESETS = {
     "latency": dict(
         description="Latency first: only backbones with a batch-1 CPU latency under 5 ms at "
                     "32 px here (tiny and small), recipes for fast models.",
-        backbones=[n for n in MEASURED if MEASURED[n][1] < 5.0],
+        backbones=[n for n in LATENCY_MS if LATENCY_MS[n] < 5.0],
         lr=(1e-4, 1e-1),
         entries=["test_resnet_adamw", "resnet10t_adamw_b16", "test_resnet_sgd", "resnet10t_sgd",
                  "test_effnet_sgd", "test_convnext_adamw", "resnet10t_adamw_b32",
@@ -239,7 +239,7 @@ PRESETS = {
     "accuracy": dict(
         description="Accuracy first: large backbones allowed (up to resnet50, resnest50d and "
                     "resnet101), longer top rung; small ones stay as fallbacks for short budgets.",
-        backbones=[n for n in MEASURED if tier(n) != "tiny"],
+        backbones=[n for n in LATENCY_MS if tier(n) != "tiny"],
         lr=(1e-5, 1e-1),
         entries=["resnet18_sgd01", "resnet10t_adamw_b16", "resnet10t_sgd", "resnet18_adamw",
                  "resnet14t_adamw", "resnet34_sgd", "resnet26_adamw", "resnet50_adamw",
@@ -292,8 +292,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent), help="folder for the JSON files")
     args = ap.parse_args()
     if args.measure:
-        for n, (p, ms) in measure(list(MEASURED)).items():
-            print(f"{n:24s} {p:7.2f} M {ms:7.2f} ms  (recorded {MEASURED[n][1]:.2f} ms, tier {tier(n)})")
+        for n, (p, ms) in measure(list(LATENCY_MS)).items():
+            print(f"{n:24s} {p:7.2f} M {ms:7.2f} ms  (recorded {LATENCY_MS[n]:.2f} ms, tier {tier(n)})")
         return
     for name in PRESETS:
         print(save_preset(build(name), Path(args.out) / f"{name}.json"))

@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from autopreset.backbones import (TIERS, TrainSpeed, catalog, create_backbone, get_spec, machine_key,
-                                  measure_train_speed, profile_latency, tier_of)
+                                  measure_train_speed, profile_latency, register_backbone, tier_of)
 
 LECTURE = ["mobilenetv2_035", "mobilenetv3_small_100", "mobilenetv3_large_100", "resnet18",
            "resnet34", "resnet50", "resnet101", "vgg16_bn", "seresnext50_32x4d", "resnest50d",
@@ -33,6 +33,41 @@ def test_catalog_holds_the_lecture_list_ordered_small_to_large():
         catalog("huge")
     with pytest.raises(ValueError, match="'nope' is not in the catalog"):
         get_spec("nope")
+
+
+def test_shipped_presets_backbones_are_catalog_entries():
+    for name in ["resnet14t", "resnet26", "lcnet_100", "mobilenetv2_100", "convnext_femto",
+                 "convnext_pico", "convnext_nano", "efficientnet_lite0"]:
+        spec = get_spec(name)
+        assert spec.params_m > 0 and spec.gmacs_224 > 0 and spec.note
+
+
+def test_register_backbone_adds_a_timm_model_to_the_catalog():
+    spec = register_backbone("test_vit", note="timm's test-sized ViT", replace=True)   # measured
+    model = timm.create_model("test_vit", num_classes=0)
+    assert spec.params_m == pytest.approx(sum(p.numel() for p in model.parameters()) / 1e6)
+    assert spec.gmacs_224 > 0 and spec.tier == tier_of(spec.params_m) == "tiny"
+    assert get_spec("test_vit") == spec and spec in catalog("tiny")
+    assert "test_vit" not in {s.name for s in catalog(include_test_nets=False)}
+    ranks = [(TIERS.index(s.tier), s.gmacs_224) for s in catalog()]
+    assert ranks == sorted(ranks)                                   # still small to large
+    given = register_backbone("test_byobnet", params_m=7.5, gmacs_224=0.2, replace=True)
+    assert (given.params_m, given.tier) == (7.5, "medium")          # numbers given: not measured
+    try:
+        assert register_backbone("test_byobnet", params_m=7.5, gmacs_224=0.2, tier="large",
+                                 replace=True).tier == "large"       # a tier may be overridden
+    finally:
+        register_backbone("test_byobnet", params_m=7.5, gmacs_224=0.2, replace=True)
+    with pytest.raises(ValueError, match="'test_vit' is already in the catalog .pass replace=True"):
+        register_backbone("test_vit")
+    with pytest.raises(ValueError, match="'resnet18' is already in the catalog$"):
+        register_backbone("resnet18", replace=True)                 # shipped entries stay
+    with pytest.raises(ValueError, match="'my_net' is not a timm model"):
+        register_backbone("my_net")
+    with pytest.raises(ValueError, match="unknown tier 'huge'"):
+        register_backbone("test_coatnet", params_m=1.0, gmacs_224=1.0, tier="huge")
+    with pytest.raises(ValueError, match="params_m must be a positive number"):
+        register_backbone("test_coatnet", params_m=-1.0, gmacs_224=1.0)
 
 
 def _weights_file(path, name="test_resnet", num_classes=5):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from importlib.resources import files
 import json
 import pickle
 
@@ -148,7 +149,8 @@ ERRORS = [
     (("portfolio",), [], r"team\.json: portfolio: needs at least 1 item"),
     (("portfolio", 1, "tier"), "large", r"team\.json: portfolio\[1\]\.tier: \"large\" differs from tiers\.resnet10t"),
     (("tiers", "resnet18"), "huge", r"team\.json: tiers\.resnet18: \"huge\" is not one of tiny, small, medium, large"),
-    (("tiers", "resnet10t"), _DELETE, r"team\.json: tiers: backbone \"resnet10t\" of the search space has no tier"),
+    (("space", "params", "backbone", "values"), ["resnet10t", "resnet18", "my_net"],
+     r"team\.json: tiers: backbone \"my_net\" of the search space has no tier \(it is not in the backbone catalog"),
     (("tiers", "vgg16"), "large", r"team\.json: tiers\.vgg16: not a backbone of the search space"),
     (("format",), "autopreset.preset/2", r"team\.json: format: \"autopreset\.preset/2\" is not supported"),
     (("name",), "a b/c", r"team\.json: name: \"a b/c\" does not match"),
@@ -208,10 +210,45 @@ def test_load_by_name_or_path_errors(tmp_path):
         load_preset(tmp_path / "nope.json")
 
 
-def test_tiers_agree_with_the_backbone_catalog():
-    backbones = pytest.importorskip("autopreset.backbones")
-    known = {s.name: s.tier for s in backbones.catalog()}
+def test_shipped_backbones_are_in_the_catalog_with_its_tiers():
+    """The catalog is the one table of backbones: the shipped files repeat its tiers (so they
+    read the same on any version), and they must agree with it."""
+    from autopreset.backbones import catalog
+
+    known = {s.name: s.tier for s in catalog()}
     for name in SHIPPED:
-        for backbone, tier in load_preset(name).tiers.items():
-            if backbone in known:
-                assert tier == known[backbone], f"{name}: {backbone} is {known[backbone]} in the catalog"
+        doc = json.loads((files("autopreset.presets") / f"{name}.json").read_text())
+        assert set(doc["tiers"]) == set(doc["space"]["params"]["backbone"]["values"])
+        for backbone, tier in doc["tiers"].items():
+            assert backbone in known, f"{name}: {backbone} is not in the backbone catalog"
+            assert tier == known[backbone], f"{name}: {backbone} is {known[backbone]} in the catalog"
+
+
+def test_tiers_come_from_the_catalog_unless_the_preset_names_one(tmp_path):
+    from autopreset.backbones import get_spec
+
+    doc = _doc()
+    del doc["tiers"]
+    for e in doc["portfolio"]:
+        e.pop("tier", None)
+    f = tmp_path / "team.json"
+    f.write_text(json.dumps(doc))
+    p = load_preset(f)
+    assert p.tiers == {"resnet10t": get_spec("resnet10t").tier, "resnet18": get_spec("resnet18").tier}
+    assert p.to_json()["tiers"] == p.tiers           # written in full, for readers without the catalog
+    doc["tiers"] = {"resnet18": "large"}             # an override
+    f.write_text(json.dumps(doc))
+    assert load_preset(f).tiers == {"resnet10t": "small", "resnet18": "large"}
+    assert _small_preset(tiers={}).tiers == _small_preset().tiers
+
+
+def test_a_registered_backbone_takes_its_tier_from_the_catalog(tmp_path):
+    from autopreset.backbones import register_backbone
+
+    register_backbone("test_convnext2", params_m=2.0, gmacs_224=0.3, replace=True)
+    doc = _doc()
+    doc["space"]["params"]["backbone"]["values"].append("test_convnext2")
+    del doc["tiers"]
+    f = tmp_path / "team.json"
+    f.write_text(json.dumps(doc))
+    assert load_preset(f).tiers["test_convnext2"] == "small"
