@@ -20,8 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 import numpy as np
 
-from autopreset.space import complete, config_key, validate
-from autopreset.space._ops import as_rng, check_space
+from autopreset.space import as_rng, check_space, complete, config_key, validate
 
 
 @dataclass(frozen=True)

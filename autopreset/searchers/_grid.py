@@ -6,8 +6,7 @@ import itertools
 import numpy as np
 
 from autopreset.searchers._base import Searcher
-from autopreset.space import config_key, grid_size
-from autopreset.space._ops import domains
+from autopreset.space import config_key, domains, grid_size
 
 
 class GridSearcher(Searcher):

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autopreset.space import Categorical, Float, Ordinal
-from autopreset.space._ops import domains
+from autopreset.space import Categorical, Float, Ordinal, domains
 
 
 def _reflect(u: float) -> float:

@@ -25,6 +25,7 @@ def as_rng(random_state: int | np.random.Generator | None) -> np.random.Generato
 
 
 def check_space(space: Any) -> dict:
+    """The space itself when it is a dict with string keys; else a ValueError saying why."""
     if not isinstance(space, dict):
         raise ValueError(f"a search space is a dict of name -> domain or constant; got {type(space).__name__}")
     for name in space:
@@ -43,7 +44,8 @@ def dimension(space: dict) -> int:
     return sum(d.width for d in domains(space).values())
 
 
-def _layout(space: dict) -> list[tuple[str, Domain, slice]]:
+def encoding_layout(space: dict) -> list[tuple[str, Domain, slice]]:
+    """(name, domain, its slice of the unit-cube encoding) for each domain, in order."""
     out, i = [], 0
     for name, dom in domains(space).items():
         out.append((name, dom, slice(i, i + dom.width)))
@@ -97,14 +99,14 @@ def validate(space: dict, config: Any) -> dict:
 def encode(space: dict, config: dict) -> np.ndarray:
     """The config as a point of the unit cube (one-hot blocks for categoricals)."""
     validate(space, config)
-    parts = [dom.to_unit(config[name]) for name, dom, _ in _layout(space)]
+    parts = [dom.to_unit(config[name]) for name, dom, _ in encoding_layout(space)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def decode(space: dict, x: np.ndarray) -> dict:
     """The config at a point of the cube (values clipped; arg-max over one-hot blocks)."""
     x = np.asarray(x, dtype=float).reshape(-1)
-    lay = _layout(space)
+    lay = encoding_layout(space)
     if len(x) != sum(d.width for _, d, _ in lay):
         raise ValueError(f"a point of this space has {sum(d.width for _, d, _ in lay)} coordinates; got {len(x)}")
     values = {name: dom.from_unit(x[sl]) for name, dom, sl in lay}
@@ -115,7 +117,7 @@ def snap(space: dict, X: np.ndarray) -> np.ndarray:
     """Vectorised encode(decode(x)) for the rows of X: each row moved to the point of its config."""
     X = np.atleast_2d(np.asarray(X, dtype=float))
     out = np.empty_like(X)
-    for _, dom, sl in _layout(space):
+    for _, dom, sl in encoding_layout(space):
         out[:, sl] = dom.snap(X[:, sl])
     return out
 

@@ -144,3 +144,22 @@ def test_numpy_scalars_are_their_python_values():
     validate(space, {"bs": np.int64(32), "c": np.str_("b"), "n": np.int64(2)})
     assert config_key({"bs": np.int64(32), "x": np.float64(0.5)}) == config_key({"bs": 32, "x": 0.5})
     assert config_key({"bs": 1}) != config_key({"bs": 1.0}) != config_key({"bs": True})
+
+
+def test_helpers_for_searchers_are_public():
+    from autopreset.space import as_rng, check_space, dimension, domains, encoding_layout, sample_unit
+
+    space = {"lr": Float(1e-4, 1e-1, log=True), "opt": Categorical(["sgd", "adam", "rms"]), "epochs": 5,
+             "bs": Ordinal([16, 32, 64])}
+    assert list(domains(space)) == ["lr", "opt", "bs"]                 # constants dropped, order kept
+    lay = encoding_layout(space)
+    assert [(n, s.start, s.stop) for n, _, s in lay] == [("lr", 0, 1), ("opt", 1, 4), ("bs", 4, 5)]
+    assert lay[-1][2].stop == dimension(space)
+    X = sample_unit(space, 8, as_rng(0))
+    assert X.shape == (8, 5) and np.array_equal(X, snap(space, X))   # rows are encodings of configs
+    assert np.array_equal(X, sample_unit(space, 8, as_rng(np.random.default_rng(0))))
+    assert check_space(space) is space
+    with pytest.raises(ValueError, match="search space keys must be strings"):
+        check_space({1: Float(0.0, 1.0)})
+    with pytest.raises(ValueError, match="random_state"):
+        as_rng("seed")

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autopreset.space import Categorical
-from autopreset.space._ops import _layout, sample_unit, snap
+from autopreset.space import Categorical, encoding_layout, sample_unit, snap
 
 
 def random_candidates(space: dict, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -21,7 +20,7 @@ def local_candidates(space: dict, centers: np.ndarray, n_each: int, rng: np.rand
     """``n_each`` moves around each center: each parameter changes with probability 1/2 (at least
     one does); numeric coordinates take a Gaussian step of a scale drawn from ``scales``, reflected
     at the bounds; a changing categorical picks a uniformly random choice."""
-    lay = _layout(space)
+    lay = encoding_layout(space)
     if len(centers) == 0 or not lay:
         return np.zeros((0, centers.shape[1] if centers.ndim == 2 else 0))
     X = np.repeat(centers, n_each, axis=0)
