@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from autopreset.executors._base import Executor, Job
+from autopreset.reporting import Reporter
 from autopreset.space import Categorical, Float, Ordinal, sample
 
 
@@ -46,7 +47,7 @@ class CurveBenchmark:
         """The noise-free value at max_resource (what regret is measured on)."""
         return float(self.curve(config)[0][-1])
 
-    def __call__(self, config: dict, reporter) -> None:
+    def __call__(self, config: dict, reporter: Reporter) -> None:
         """As an objective: continue from the checkpoint, one report per unit, instantly."""
         path = Path(reporter.checkpoint_dir) / "sim_checkpoint.json"
         start = json.loads(path.read_text())["resource"] if path.exists() else 0

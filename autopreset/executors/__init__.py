@@ -5,11 +5,12 @@
 
 ``autopreset.simulator.SimulatedExecutor`` implements the same interface on a simulated clock.
 """
-from autopreset.executors._base import Executor, Job, Reporter, run_job
+from autopreset.executors._base import Executor, Job, JobReporter, run_job
 from autopreset.executors._dask import DaskExecutor
 from autopreset.executors._factory import make_executor, worker_threads
 from autopreset.executors._inline import InlineExecutor
 from autopreset.executors._local import LocalExecutor, usable_cores
+from autopreset.reporting import Reporter
 
-__all__ = ["Executor", "Job", "Reporter", "run_job", "InlineExecutor", "LocalExecutor", "DaskExecutor", "usable_cores",
-           "make_executor", "worker_threads"]
+__all__ = ["Executor", "Job", "Reporter", "JobReporter", "run_job", "InlineExecutor", "LocalExecutor",
+           "DaskExecutor", "usable_cores", "make_executor", "worker_threads"]

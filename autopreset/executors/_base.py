@@ -40,8 +40,9 @@ class Job:
         return asdict(self)
 
 
-class Reporter:
-    """What an objective gets: where its checkpoint lives, how far to go, and ``report``.
+class JobReporter:
+    """What an objective gets from an executor (an ``autopreset.reporting.Reporter``): where
+    its checkpoint lives, how far to go, ``report``, and the job's ``deadline``.
 
         def objective(config, reporter):
             state = load(reporter.checkpoint_dir)            # None on a new trial
@@ -91,7 +92,7 @@ def run_job(objective: Callable, job: Job, send: Callable[[dict], bool]) -> str 
     """Run the objective for one job; the failure reason (one line) or None."""
     try:
         Path(job.checkpoint_dir).mkdir(parents=True, exist_ok=True)
-        objective(dict(job.config), Reporter(job, send))
+        objective(dict(job.config), JobReporter(job, send))
     except Exception as exc:   # any failure of user code fails only this trial
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = f" ({Path(frame.filename).name}:{frame.lineno})" if frame else ""

@@ -1,8 +1,8 @@
 """A minimal reporter for running the trainer outside the tuner (scripts, benchmarks, tests).
 
-It follows the contract in docs/contracts.md: ``report`` records each result and returns
-False once ``stop_at`` (a resource level) is reached, which makes the objective checkpoint
-and return, like a paused trial.
+It is an ``autopreset.reporting.Reporter`` (the contract in docs/contracts.md): ``report``
+records each result and returns False once ``stop_at`` (a resource level) is reached, which
+makes the objective checkpoint and return, like a paused trial.
 """
 from __future__ import annotations
 

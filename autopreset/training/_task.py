@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import ImageCache
+from ..reporting import Reporter
 from ._config import resolve_config
 from ._epoch import EpochRunner
 from ._reporter import TrialFailedError
@@ -73,7 +74,7 @@ class TrainingTask:
     def input_size(self) -> int:
         return self.cache.resolution
 
-    def __call__(self, config: dict, reporter) -> None:
+    def __call__(self, config: dict, reporter: Reporter) -> None:
         """Train ``config`` from its checkpoint (if any) up to ``reporter.target_resource``."""
         import torch
 
@@ -125,7 +126,7 @@ class TrainingTask:
             conv(x).float().square().mean().backward()
         torch.cuda.synchronize(device)
 
-    def _train(self, cfg: dict, raw_config: dict, reporter, device) -> None:
+    def _train(self, cfg: dict, raw_config: dict, reporter: Reporter, device) -> None:
         runner = EpochRunner(task=self, cfg=cfg, device=device, seed=int(reporter.seed),
                              max_resource=int(reporter.max_resource))
         start = runner.restore(Path(reporter.checkpoint_dir), raw_config)
