@@ -74,7 +74,7 @@ def test_accuracy(checkpoint_dir: Path, test_dir: str) -> float:
 
 
 def epochs_for(config, prepared, seconds) -> int:
-    from autopreset.pipeline._speed import measure_train_speed
+    from autopreset.backbones import measure_train_speed
 
     speed = measure_train_speed([config["backbone"]], prepared.resolution,
                                 batch_size=int(config["batch_size"]),
@@ -100,7 +100,7 @@ def run_default(task, prepared, out, deadline, trace, seed):
 
 
 def run_random(task, prepared, out, deadline, trace, seed):
-    from autopreset.pipeline._objective import BudgetedObjective
+    from autopreset.pipeline import BudgetedObjective
     from autopreset.executors import LocalExecutor
     from autopreset.schedulers import FIFO
     from autopreset.searchers import RandomSearcher
@@ -191,7 +191,7 @@ def main(argv=None) -> None:
     parser.add_argument("--result", required=True)
     args = parser.parse_args(argv)
 
-    from autopreset.pipeline._data import prepare_data
+    from autopreset.pipeline import prepare_data
     from autopreset.training import TrainingTask
 
     out = Path(args.out)

@@ -15,6 +15,7 @@ from ._budget import Budget, finish_reserve
 from ._cost import CostModel
 from ._data import MirrorCheck, Prepared, mirror_check, prepare_data
 from ._fit import fit
+from ._objective import BudgetedObjective
 from ._options import PREFERENCES, FitOptions
 from ._pick import WeightPruner, pick_best
 from ._plan import SPEED_MARGIN, FitPlan, make_plan
@@ -26,4 +27,4 @@ from ._state import RunState
 __all__ = ["fit", "FitRun", "FitOptions", "Budget", "RunState", "FitPlan", "make_plan",
            "CostModel", "Preference", "choose_backbones", "pick_best", "WeightPruner",
            "Progress", "Prepared", "prepare_data", "MirrorCheck", "mirror_check",
-           "finish_reserve", "PREFERENCES", "SPEED_MARGIN"]
+           "finish_reserve", "BudgetedObjective", "PREFERENCES", "SPEED_MARGIN"]

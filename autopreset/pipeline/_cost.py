@@ -51,7 +51,7 @@ class CostModel:
 def measure_cost_model(backbones, prepared, *, device: str = "cpu", batch_size: int = 64,
                        threads: int | None = None) -> CostModel:
     """Measure every backbone's training and evaluation speed at the working resolution."""
-    from ._speed import measure_train_speed
+    from autopreset.backbones import measure_train_speed
 
     speeds = measure_train_speed(list(backbones), prepared.resolution, batch_size=batch_size,
                                  n_classes=len(prepared.dataset.classes), device=device,

@@ -1,5 +1,7 @@
 """Preference: which backbones a fit may choose, from latencies measured on this machine.
 
+The candidates are the portfolio's backbones that the budget can reach (fit's plan decides
+which; a backbone the budget never trains must not move the preference's boundary).
 ``latency`` keeps the fastest third of the candidate backbones (at least one), ``balanced``
 the fastest two thirds, ``accuracy`` all of them. An explicit ``max_latency_ms`` replaces that
 rule: every backbone whose measured batch-1 p50 latency is within the bound is allowed. Measured, not looked up: which
@@ -10,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Preference", "choose_backbones", "measure_preference", "SHARES"]
+__all__ = ["Preference", "choose_backbones", "measure_latencies", "SHARES"]
 
 SHARES = {"latency": 1 / 3, "balanced": 2 / 3, "accuracy": 1.0}
 
@@ -46,12 +48,11 @@ class Preference:
                    tuple(obj["allowed"]), float(obj["bound_ms"]), obj.get("device", "cpu"))
 
 
-def measure_preference(preset, resolution: int, prefer: str, max_latency_ms: float | None,
-                       device: str, *, seconds: float, say=print) -> Preference:
-    """Measure the batch-1 latency of every backbone of ``preset``'s portfolio on ``device``
-    at ``resolution`` (``seconds`` in all) and choose the allowed ones. A backbone that cannot
-    run at that resolution (too small an input for its downsampling) is left out with a
-    notice through ``say``."""
+def measure_latencies(preset, resolution: int, device: str, *, seconds: float,
+                      say=print) -> dict[str, float]:
+    """The batch-1 p50 latency (ms) of every backbone of ``preset``'s portfolio on ``device``
+    at ``resolution`` (``seconds`` in all). A backbone that cannot run at that resolution (too
+    small an input for its downsampling) is left out with a notice through ``say``."""
     from autopreset.backbones import profile_latency
     from autopreset.errors import InputError
 
@@ -67,7 +68,7 @@ def measure_preference(preset, resolution: int, prefer: str, max_latency_ms: flo
                 f"({str(exc).splitlines()[0][:100]})")
     if not latency:
         raise InputError(f"no backbone of preset {preset.name!r} runs at {resolution}px")
-    return choose_backbones(latency, prefer, max_latency_ms, device=device)
+    return latency
 
 
 def choose_backbones(latency_ms: dict[str, float], prefer: str,

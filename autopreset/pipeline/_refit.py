@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._executor import make_executor, worker_threads
+from autopreset.executors import make_executor, worker_threads
 from ._objective import BudgetedObjective
 
 __all__ = ["refit"]

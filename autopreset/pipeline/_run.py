@@ -75,7 +75,7 @@ class FitRun:
     def setup(self) -> None:
         """Run folder, resumed state, preset, data, objective and executor."""
         from ._data import prepare_data
-        from ._executor import make_executor, worker_threads
+        from autopreset.executors import make_executor, worker_threads
         from ._runfolder import RUN_FILE, prepare_run_folder, read_json
 
         opt = self.options
@@ -143,14 +143,11 @@ class FitRun:
     def plan(self) -> None:
         """Measure the cost model and the preference, plan the phases, write run.json."""
         from ._data import mirror_check
-        from ._preference import measure_preference
         from ._runfolder import RUN_FILE, create_run_folder, write_json
 
         if self.state is None:
             opt, d, budget = self.options, self.data, self.budget
-            pref = measure_preference(self.preset, d.resolution, opt.prefer, opt.max_latency_ms,
-                                      opt.latency_device, seconds=min(10.0, 0.04 * budget.total_s),
-                                      say=self.say)
+            pref = self._preference()
             self.say(f"{pref.describe()} ({budget.elapsed():.1f}s)")
             cost, plan = self._measure_and_plan(self._allowed_configs(pref))
             mirror = mirror_check(d, random_state=opt.seed)
@@ -171,6 +168,24 @@ class FitRun:
                  "of setup)")
         self.budget.setup_done()
 
+    def _preference(self):
+        """Latencies of every portfolio backbone, then the preference among those the budget
+        reaches: the backbones of the configs a plan over the whole portfolio would run (at 4 h
+        on MNIST-5k all of them, resnet50-class included; at 5 minutes the first twelve)."""
+        from ._preference import choose_backbones, measure_latencies
+
+        opt, budget = self.options, self.budget
+        latency = measure_latencies(self.preset, self.data.resolution, opt.latency_device,
+                                    seconds=min(10.0, 0.04 * budget.total_s), say=self.say)
+        every = [dict(e.config) for e in self.preset.portfolio if e.config["backbone"] in latency]
+        _, reach = self._measure_and_plan(every)
+        reached = {c["backbone"] for c in reach.portfolio}
+        beyond = [n for n in latency if n not in reached]
+        if beyond:
+            self.say(f"beyond this budget's reach: {', '.join(beyond)}")
+        return choose_backbones({n: v for n, v in latency.items() if n in reached}, opt.prefer,
+                                opt.max_latency_ms, device=opt.latency_device)
+
     def _allowed_configs(self, pref) -> list[dict]:
         allowed = [dict(e.config) for e in self.preset.portfolio if pref.allows(e.config["backbone"])]
         if not allowed:
@@ -179,9 +194,10 @@ class FitRun:
         return allowed
 
     def _measure_and_plan(self, allowed: list[dict]):
-        """(cost model, plan): training speeds are measured for a prefix of the allowed
-        portfolio, doubled while the plan would use all of it, so a short budget does not
-        pay to measure the large backbones at the portfolio's end that it cannot reach."""
+        """(cost model, plan) for the ``allowed`` configs (in portfolio order): training speeds
+        are measured for a prefix, grown by one config while the plan would run all of it, so a
+        short budget does not pay to measure the large backbones at the end it cannot reach
+        (speeds are cached per machine: a prefix measured once is read back at once)."""
         from ._cost import measure_cost_model
 
         k = min(len(allowed), 8)
@@ -192,7 +208,7 @@ class FitRun:
             plan = self._make_plan(cost, part)
             if len(plan.portfolio) < k or k == len(allowed):
                 return cost, plan
-            k = min(len(allowed), 2 * k)
+            k += 1
 
     def _make_plan(self, cost, allowed):
         from ._plan import make_plan

@@ -7,8 +7,7 @@ import math
 
 import numpy as np
 
-from autopreset.pipeline._cost import CostModel
-from autopreset.pipeline._plan import SPEED_MARGIN
+from autopreset.pipeline import SPEED_MARGIN, CostModel
 from autopreset.simulator import CurveBenchmark, _config_rng
 
 # backbone: (training images/s, capacity bonus, batch-1 latency ms)

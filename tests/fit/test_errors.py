@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import autopreset
-from autopreset.pipeline._runfolder import RUN_FILE
+RUN_FILE = "run.json"
 
 
 @pytest.fixture

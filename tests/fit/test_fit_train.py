@@ -108,6 +108,34 @@ def test_sigkill_then_resume_redoes_no_finished_trial(tiny_data, tiny_preset_fil
     assert any(e["event"] == "run_started" and e.get("resumed") for e in after)
 
 
+def test_ctrl_c_ends_the_command_with_130_and_resume_finishes_it(tiny_data, tiny_preset_file,
+                                                                tmp_path):
+    """SIGINT to the command's process group, as a terminal sends it: the journal records the
+    interruption, the command exits 130 saying how to resume, and --resume finishes the run."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "autopreset", "fit", str(tiny_data), "--budget", "60",
+           "--prefer", "accuracy", "--preset", str(tiny_preset_file), "--out", str(run), "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    journal = run / "journal.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        events = read_journal(journal) if journal.exists() else []
+        if any(e["event"] in ("paused", "completed") for e in events):
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "--resume" in err.strip().splitlines()[-1]
+    ended = [e for e in read_journal(journal) if e["event"] == "run_ended"]
+    assert ended and ended[-1].get("interrupted") == "SIGINT"
+    assert not (run / "model").exists()
+    kw = fit_kwargs(tiny_data, tiny_preset_file, run, budget=60)
+    predictor = autopreset.fit(kw.pop("data"), resume=True, **kw)     # keeps the run's 32 px
+    assert predictor.model_dir.is_dir() and predictor.card.input_size == 32
+
+
 def test_fit_with_two_local_workers(tiny_data, tiny_preset_file, tmp_path):
     kw = fit_kwargs(tiny_data, tiny_preset_file, tmp_path / "run", budget=30, workers=2)
     autopreset.fit(kw.pop("data"), **kw)

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from autopreset.pipeline._data import mirror_check, prepare_data
-from autopreset.pipeline._plan import FitPlan
+from autopreset.pipeline import FitPlan, mirror_check, prepare_data
 
 
 def _folder(root, kind: str, n: int = 40, size: int = 16):

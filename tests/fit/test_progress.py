@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 
 from autopreset.pipeline import Budget
-from autopreset.pipeline._progress import Progress
+from autopreset.pipeline import Progress
 
 
 class Sched:
