@@ -174,10 +174,89 @@ def crop_scale_for(epochs: int) -> float:
     return 0.6
 
 
+class _Layouts:
+    """Candidate layouts of the search for a schedule length R: the portfolio's successive
+    halving over the first n configs, and Hyperband brackets (or continuation) in the rest."""
+
+    def __init__(self, *, epoch, job, search_s, n_workers, eta, share, random_state):
+        self.epoch, self.job, self.search_s = epoch, job, search_s
+        self.n_workers, self.eta, self.share, self.seed = n_workers, eta, share, random_state
+
+    def sh_cost(self, n: int, r0: int, upto: int):
+        """(wall-clock seconds, bracket) of successive halving over the first n configs."""
+        from autopreset.schedulers import sh_bracket
+
+        epoch = self.epoch
+        br = sh_bracket(n, r0, upto, self.eta)
+        m = float(np.median(epoch[:n]))           # survivors unknown: the median of the n
+        work = sum(epoch[:n]) * r0 + sum(k * (r - prev) * m for (k, r), (_, prev)
+                                         in zip(br.rungs[1:], br.rungs[:-1]))
+        return (work + sum(k for k, _ in br.rungs) * self.job) / self.n_workers, br
+
+    def layout(self, R: int) -> dict:
+        r0 = max(1, R // self.eta ** 3)
+        top = min(R, r0 * self.eta)
+        n = 1
+        while n < len(self.epoch) and self.sh_cost(n + 1, r0, top)[0] <= self.share * self.search_s:
+            n += 1
+        if n == 1:
+            return {"n": 1, "fits": False, "hb": None}
+        cost_p, br = self.sh_cost(n, r0, top if top < R else R)
+        out = {"n": n, "R": R, "rungs": [list(r) for r in br.rungs], "portfolio_s": cost_p,
+               "hb": None, "hb_s": max(0.0, self.search_s - cost_p)}
+        if top >= R:
+            out["fits"] = cost_p <= self.search_s
+            return out
+        # the slowest survivor continued to R (the others continue too when time allows)
+        one = max(self.epoch[:n]) * (R - top) + self.job
+        out["hb"] = self._brackets(self.search_s - cost_p - one, n, R, r0)
+        out["fits"] = out["hb"] is not None or cost_p + one <= self.search_s
+        return out
+
+    def _brackets(self, seconds: float, n: int, R: int, r0: int) -> dict | None:
+        from autopreset.schedulers import plan_hyperband
+
+        if seconds <= 0:
+            return None
+        hb = plan_hyperband(seconds, cost_model=list(self.epoch[:n]), max_resource=R,
+                            eta=self.eta, n_workers=self.n_workers, min_resource=r0,
+                            overhead_s=self.job, safety=1.0, random_state=self.seed)
+        return hb.to_json() if hb.n_configs >= self.eta and hb.max_resource == R else None
+
+    def first_guess(self, cap: int) -> dict:
+        """R0 = a third of the epochs the search affords at the median epoch of the configs the
+        portfolio phase runs (not of every allowed one: a long portfolio's slow tail, which a
+        short budget never reaches, would shorten the schedule); that set depends on R0, so
+        iterate to a fixed point."""
+        n_med = len(self.epoch)
+        for _ in range(5):
+            total_epochs = self.search_s * self.n_workers / float(np.median(self.epoch[:n_med]))
+            chosen = self.layout(int(np.clip(math.floor(total_epochs / 3), 1, cap)))
+            if chosen["n"] in (1, n_med):
+                break
+            n_med = chosen["n"]
+        return chosen
+
+    def without_brackets(self, cap: int) -> dict:
+        """No room for brackets: the largest R whose portfolio plus continuation fills the
+        search, preferring breadth (up to 5 portfolio configs), then the longest schedule. (A
+        portfolio so broad that R falls below half of what one config would get starves the
+        final model: those layouts are not considered.)"""
+        single_R = (self.search_s - self.job) / self.epoch[0]
+        fitting = [lay for R in range(cap, 0, -1)
+                   if (lay := self.layout(R))["fits"] and lay["R"] >= 0.5 * min(single_R, cap)]
+        return max(fitting, key=lambda lay: (min(lay["n"], 5), lay["R"]), default={"n": 1})
+
+    def single(self, cap: int) -> dict:
+        """One config: it gets every epoch the search affords."""
+        e = self.epoch[0]
+        R = int(np.clip(math.floor((self.search_s - self.job) / e), 1, 4 * cap))
+        return {"n": 1, "R": R, "rungs": [[1, R]], "hb": None, "hb_s": 0.0,
+                "portfolio_s": min(self.search_s, e * R + self.job)}
+
+
 def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, max_resource_cap,
                share, random_state) -> FitPlan:
-    from autopreset.schedulers import plan_hyperband, sh_bracket
-
     if not portfolio:
         raise InputError("the portfolio has no config that meets the preference")
     search_s = left_s - reserve_s
@@ -193,78 +272,25 @@ def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, 
         epoch = [epoch[cheapest]] + epoch[:cheapest] + epoch[cheapest + 1:]
         notes.append(f"budget too small for a full epoch (~{epoch[0] + job:.0f}s needed, "
                      f"{search_s:.0f}s left): one epoch of the cheapest config")
-
-    def layout(R: int) -> dict:
-        r0 = max(1, R // eta ** 3)
-        top = min(R, r0 * eta)
-
-        def sh_cost(n: int, upto: int) -> float:     # wall-clock of SH over the first n configs
-            br = sh_bracket(n, r0, upto, eta)
-            m = float(np.median(epoch[:n]))           # survivors unknown: the median of the n
-            work = sum(epoch[:n]) * r0 + sum(k * (r - prev) * m for (k, r), (_, prev)
-                                             in zip(br.rungs[1:], br.rungs[:-1]))
-            return (work + sum(k for k, _ in br.rungs) * job) / n_workers, br
-
-        n = 1
-        while n < len(portfolio) and sh_cost(n + 1, top)[0] <= share * search_s:
-            n += 1
-        if n == 1:
-            return {"n": 1, "fits": False, "hb": None}
-        cost_p, br = sh_cost(n, top if top < R else R)
-        out = {"n": n, "R": R, "rungs": [list(r) for r in br.rungs], "portfolio_s": cost_p,
-               "hb": None, "hb_s": max(0.0, search_s - cost_p)}
-        if top >= R:
-            out["fits"] = cost_p <= search_s
-            return out
-        rest = search_s - cost_p
-        survivors = br.rungs[-1][0]
-        one = max(epoch[:n]) * (R - top) + job     # the slowest survivor continued to R
-        del survivors         # the others continue too when time allows (not planned for)
-        if rest - one > 0:
-            hb = plan_hyperband(rest - one, cost_model=list(epoch[:n]),
-                                max_resource=R, eta=eta, n_workers=n_workers, min_resource=r0,
-                                overhead_s=job, safety=1.0, random_state=random_state)
-            if hb.n_configs >= eta and hb.max_resource == R:
-                out["hb"] = hb.to_json()
-        out["fits"] = out["hb"] is not None or cost_p + one <= search_s
-        return out
-
-    # R0 from the median epoch of the configs the portfolio phase runs (not of every allowed
-    # one: a long portfolio's slow tail, which a short budget never reaches, would shorten the
-    # schedule); that set depends on R0, so iterate to a fixed point
-    n_med = len(portfolio)
-    for _ in range(5):
-        total_epochs = search_s * n_workers / float(np.median(epoch[:n_med]))
-        R0 = int(np.clip(math.floor(total_epochs / 3), 1, max_resource_cap))
-        chosen = layout(R0)
-        if chosen["n"] in (1, n_med):
-            break
-        n_med = chosen["n"]
+    lay = _Layouts(epoch=epoch, job=job, search_s=search_s, n_workers=n_workers, eta=eta,
+                   share=share, random_state=random_state)
+    chosen = lay.first_guess(max_resource_cap)
     if chosen.get("hb") is None:
-        # no room for brackets: the largest R whose portfolio plus continuation fills the search
-        # prefer breadth (up to 5 portfolio configs), then the longest schedule
-        # (a portfolio so broad that R falls below half of what one config would get starves
-        # the final model: those layouts are not considered)
-        single_R = (search_s - job) / epoch[0]
-        fitting = [lay for R in range(max_resource_cap, 0, -1)
-                   if (lay := layout(R))["fits"] and lay["R"] >= 0.5 * min(single_R, max_resource_cap)]
-        chosen = max(fitting, key=lambda lay: (min(lay["n"], 5), lay["R"]), default={"n": 1})
+        chosen = lay.without_brackets(max_resource_cap)
         if chosen["n"] > 1 and chosen["rungs"][-1][1] < chosen["R"]:
             notes.append("too little time for Hyperband brackets of several configs: the "
                          "portfolio survivors are continued instead")
-    if chosen["n"] == 1:      # one config: it gets every epoch the search affords
-        R = int(np.clip(math.floor((search_s - job) / epoch[0]), 1, 4 * max_resource_cap))
-        chosen = {"n": 1, "R": R, "rungs": [[1, R]], "hb": None, "hb_s": 0.0,
-                  "portfolio_s": min(search_s, epoch[0] * R + job)}
+    if chosen["n"] == 1:
+        chosen = lay.single(max_resource_cap)
         notes.append("one portfolio config, trained for all the epochs the budget allows")
-    n, R, rungs = chosen["n"], chosen["R"], chosen["rungs"]
+    n, R = chosen["n"], chosen["R"]
     if n < len(portfolio):
         notes.append(f"portfolio: the first {n} of {len(portfolio)} allowed configs fit "
                      f"{share:.0%} of the search")
-    portfolio_s, hb, hb_s = chosen["portfolio_s"], chosen["hb"], chosen["hb_s"]
     return FitPlan(budget_s=float(budget_s), search_s=float(search_s), reserve_s=float(reserve_s),
                    n_workers=int(n_workers), max_resource=R, eta=int(eta),
-                   portfolio=[dict(c) for c in portfolio[:n]], portfolio_rungs=rungs,
-                   portfolio_s=float(portfolio_s), hyperband=hb, hyperband_s=float(hb_s),
+                   portfolio=[dict(c) for c in portfolio[:n]], portfolio_rungs=chosen["rungs"],
+                   portfolio_s=float(chosen["portfolio_s"]), hyperband=chosen["hb"],
+                   hyperband_s=float(chosen["hb_s"]),
                    epoch_s={str(i): float(e) for i, e in enumerate(epoch[:n])}, notes=notes,
                    job_s=float(job))
