@@ -193,11 +193,13 @@ class _Layouts:
                                          in zip(br.rungs[1:], br.rungs[:-1]))
         return (work + sum(k for k, _ in br.rungs) * self.job) / self.n_workers, br
 
-    def layout(self, R: int) -> dict:
+    def layout(self, R: int, n_max: int | None = None) -> dict:
+        """The layout for schedule length R: as many portfolio configs (up to ``n_max``) as fit
+        the portfolio's share of the search."""
         r0 = max(1, R // self.eta ** 3)
         top = min(R, r0 * self.eta)
-        n = 1
-        while n < len(self.epoch) and self.sh_cost(n + 1, r0, top)[0] <= self.share * self.search_s:
+        n, n_max = 1, min(len(self.epoch), n_max or len(self.epoch))
+        while n < n_max and self.sh_cost(n + 1, r0, top)[0] <= self.share * self.search_s:
             n += 1
         if n == 1:
             return {"n": 1, "fits": False, "hb": None}
@@ -244,8 +246,17 @@ class _Layouts:
         final model: those layouts are not considered.)"""
         single_R = (self.search_s - self.job) / self.epoch[0]
         fitting = [lay for R in range(cap, 0, -1)
-                   if (lay := self.layout(R))["fits"] and lay["R"] >= 0.5 * min(single_R, cap)]
+                   if (lay := self._fitting(R))["fits"] and lay["R"] >= 0.5 * min(single_R, cap)]
         return max(fitting, key=lambda lay: (min(lay["n"], 5), lay["R"]), default={"n": 1})
+
+    def _fitting(self, R: int) -> dict:
+        """The broadest layout for R whose portfolio plus continuation fits the search: the
+        portfolio's share alone admits configs whose continuation then does not fit, and
+        dropping R for them made a plan with a few more seconds train a shorter schedule."""
+        lay = self.layout(R)
+        while not lay["fits"] and lay["n"] > 2:
+            lay = self.layout(R, n_max=lay["n"] - 1)
+        return lay
 
     def single(self, cap: int) -> dict:
         """One config: it gets every epoch the search affords."""

@@ -155,3 +155,22 @@ def test_retired_trials_lose_their_weights_and_the_pick_is_unchanged(tmp_path, p
     for t in pruned.trials:
         if t not in with_weights:
             assert json.loads((Path(t.checkpoint_dir) / "checkpoint.json").read_text())["weights_dropped"]
+
+
+def test_more_time_never_plans_a_shorter_schedule_without_brackets():
+    """Where the search has no room for Hyperband brackets, a few more seconds must not buy a
+    shorter schedule for the final model (the portfolio's share alone used to admit a config
+    whose continuation then did not fit, and R dropped for it)."""
+    for n_train in (1000, 3000):
+        cost = cost_model(n_train=n_train, n_val=300)
+        prev = None
+        for budget in range(60, 1200, 3):
+            plan = make_plan(budget_s=budget, left_s=budget, reserve_s=6 + 0.035 * budget,
+                             cost=cost, portfolio=PORTFOLIO)
+            if plan.hyperband is not None or len(plan.portfolio) == 1:
+                prev = None
+                continue
+            key = (min(len(plan.portfolio), 5), plan.max_resource)
+            if prev is not None and prev[0] == key[0]:
+                assert key[1] >= prev[1], (n_train, budget, prev, key)
+            prev = key
