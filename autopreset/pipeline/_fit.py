@@ -47,7 +47,7 @@ def fit(data, *, budget="10m", prefer: str = "balanced", max_latency_ms: float |
     options = FitOptions(
         data=str(data), prefer=prefer, max_latency_ms=max_latency_ms,
         out=None if out is None else str(out), seed=seed, preset=preset or "default",
-        preset_given=preset is not None, plan_only=plan_only, resume=resume, workers=workers,
+        plan_only=plan_only, resume=resume, workers=workers,
         dask=dask, device=device, latency_device=latency_device or "cpu", progress=progress,
         resolution=resolution, keep_checkpoints=keep_checkpoints, task=task)
     return FitRun(options, the_budget).run()

@@ -21,7 +21,6 @@ class FitOptions:
     out: str | None = None
     seed: int = 0
     preset: str = "default"
-    preset_given: bool = False           # --preset was named (not the preference's default)
     plan_only: bool = False
     resume: bool = False
     workers: int = 1
