@@ -53,9 +53,14 @@ def _sh():
 
 
 @pytest.fixture
-def handlers():
-    """The SIGINT/SIGTERM handlers before the test; the test checks they are back."""
-    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+def handlers(monkeypatch):
+    """The SIGINT/SIGTERM handlers before the test (the test checks they are back), with
+    Python's usual SIGINT handler in place: a test run started in the background (``nohup``,
+    ``&``, some CI runners) inherits SIGINT ignored, and the tuner rightly leaves an ignored
+    signal alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGINT, previous)
 
 
 def test_ctrl_c_ends_the_run_at_the_next_report_and_resume_finishes_it(tmp_path, handlers):

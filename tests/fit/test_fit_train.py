@@ -115,8 +115,10 @@ def test_ctrl_c_ends_the_command_with_130_and_resume_finishes_it(tiny_data, tiny
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "autopreset", "fit", str(tiny_data), "--budget", "60",
            "--prefer", "accuracy", "--preset", str(tiny_preset_file), "--out", str(run), "--quiet"]
+    # SIGINT as a terminal's foreground job has it (a background test run inherits it ignored)
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     journal = run / "journal.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
