@@ -68,17 +68,9 @@ class FitPlan:
 
     def hyperband_plan(self):
         """The HyperbandPlan object (rebuilt from JSON), or None."""
-        if self.hyperband is None:
-            return None
-        from autopreset.schedulers import Bracket, HyperbandPlan
+        from autopreset.schedulers import HyperbandPlan
 
-        h = self.hyperband
-        return HyperbandPlan(budget_s=h["budget_s"], max_resource=h["max_resource"],
-                             min_resource=h["min_resource"], eta=h["eta"], n_workers=h["n_workers"],
-                             seconds_per_unit=h["seconds_per_unit"], overhead_s=h["overhead_s"],
-                             brackets=tuple(Bracket(tuple(tuple(r) for r in b)) for b in h["brackets"]),
-                             estimated_s=h["estimated_s"], repeat=h.get("repeat", True),
-                             notes=tuple(h.get("notes", ())))
+        return None if self.hyperband is None else HyperbandPlan.from_json(self.hyperband)
 
     def schedule(self) -> "PortfolioPlan":  # noqa: F821 (autopreset.schedulers.PortfolioPlan)
         """What the search's scheduler follows:
