@@ -19,7 +19,7 @@ from autopreset.errors import InputError
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["DATASETS", "load_arrays", "write_dataset"]
+__all__ = ["DATASETS", "load_arrays", "write_dataset", "benchmark_test_mask", "BENCHMARK_SPLIT"]
 
 DATASETS = {
     "digits": "scikit-learn digits: 1,797 grey 8x8 images upscaled to 32x32, 10 classes",
@@ -95,6 +95,20 @@ def _test_mask(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
         rng.shuffle(idx)
         mask[idx[: int(round(fraction * len(idx)))]] = True
     return mask
+
+
+#: The split the fit benchmark writes (``demo-data NAME --test-fraction 0.2 --seed 0``).
+BENCHMARK_SPLIT = {"test_fraction": 0.2, "seed": 0}
+
+
+def benchmark_test_mask(name: str) -> np.ndarray:
+    """Which images of ``name`` the fit benchmark tests on: the fixed test region where the
+    dataset has one, else the seeded stratified mask ``write_dataset`` draws with
+    ``BENCHMARK_SPLIT``. The zoo builds its tasks from the other images only."""
+    _, labels, _, fixed = load_arrays(name)
+    if fixed is not None:
+        return fixed
+    return _test_mask(labels, BENCHMARK_SPLIT["test_fraction"], BENCHMARK_SPLIT["seed"])
 
 
 def write_dataset(name: str, out: str | os.PathLike, *, test_fraction: float = 0.0, seed: int = 0) -> dict:

@@ -16,7 +16,12 @@ ALLOWED = {
     "training": {"data", "backbones", "tasks"}, "report": set(),
     "portfolio": {"space", "report", "backbones"}, "presets": {"space", "portfolio", "backbones"},
     "model": {"data", "backbones", "_export"}, "_export": set(), "datasets": set(),
-    "cli": {"pipeline", "model", "portfolio", "datasets"}, "__main__": {"cli"}, "demo": set(),
+    "cli": {"pipeline", "model", "portfolio", "datasets", "zoo", "backbones"}, "__main__": {"cli"},
+    "demo": set(),
+    # the zoo records curves with the trainer, prepares tasks like fit, builds presets, and
+    # replays whole fit strategies on the simulator
+    "zoo": {"data", "training", "backbones", "tasks", "portfolio", "space", "datasets",
+            "pipeline", "schedulers", "searchers", "simulator", "tuner", "executors"},
 }
 
 

@@ -16,6 +16,7 @@ from autopreset.cli._lazy import LazyGroup
         "export": "autopreset.cli._export:export_command",
         "demo-data": "autopreset.cli._demo_data:demo_data_command",
         "presets": "autopreset.cli._presets:presets_group",
+        "zoo": "autopreset.cli._zoo:zoo_group",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -31,6 +31,8 @@ class Provenance:
     date: str
     versions: dict[str, str]
     curation: str
+    command: str | None = None        # the command that built it (zoo-built presets)
+    zoo: dict | None = None           # zoo files (path, sha256), tasks, horizon, configs, machines
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +90,9 @@ class Preset:
         return {
             "format": FORMAT, "name": self.name, "description": self.description,
             "provenance": {"sources": list(p.sources), "datasets": list(p.datasets), "date": p.date,
-                           "versions": dict(p.versions), "curation": p.curation},
+                           "versions": dict(p.versions), "curation": p.curation,
+                           **({"command": p.command} if p.command else {}),
+                           **({"zoo": p.zoo} if p.zoo else {})},
             "space": space_to_json(self.space),
             "portfolio": entries,
             "tiers": dict(self.tiers),
@@ -106,7 +110,8 @@ class Preset:
             name=doc["name"], description=doc["description"],
             provenance=Provenance(sources=list(prov["sources"]), datasets=list(prov["datasets"]),
                                   date=prov["date"], versions=dict(prov["versions"]),
-                                  curation=prov["curation"]),
+                                  curation=prov["curation"], command=prov.get("command"),
+                                  zoo=prov.get("zoo")),
             space=space,
             portfolio=[PortfolioEntry(config=dict(e["config"]), reason=e["reason"],
                                       tags=list(e.get("tags", [])), tier=e.get("tier"))

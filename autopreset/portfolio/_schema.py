@@ -38,6 +38,23 @@ PRESET_SCHEMA: dict[str, Any] = {
                 "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
                 "versions": {"type": "object", "additionalProperties": {"type": "string"}},
                 "curation": _STR,
+                "command": _STR,
+                "zoo": {
+                    "type": "object",
+                    "required": ["files", "tasks", "horizon", "configs"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "files": {"type": "array", "items": {
+                            "type": "object", "required": ["path", "sha256"],
+                            "additionalProperties": False,
+                            "properties": {"path": _STR, "sha256": {"type": "string",
+                                                                    "pattern": "^[0-9a-f]{64}$"}}}},
+                        "tasks": _STR_LIST,
+                        "horizon": {"type": "integer", "minimum": 1},
+                        "configs": {"type": "integer", "minimum": 1},
+                        "machines": _STR_LIST,
+                    },
+                },
             },
         },
         "space": {"type": "object", "required": ["format", "params"]},  # checked by space_from_json

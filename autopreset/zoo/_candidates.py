@@ -1,0 +1,109 @@
+"""The zoo's candidate configs: the hand-curated portfolios plus draws from the full space.
+
+Every candidate is a complete trainer config, augmentation strength included (``crop_scale``,
+the smallest random-crop area; whether crops are mirrored too is the task's call, made from its
+data as fit makes it). Draws are stratified by the backbone catalog's size tiers, so every tier
+is present whatever its share of the space, and the rest of a draw comes from the default
+preset's space: learning rate, batch size, momentum, weight decay, optimizer and label
+smoothing, each from its own domain.
+
+    cands = make_candidates(n_sampled=96, seed=0)      # [{"id", "config", "source"}, ...]
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+__all__ = ["make_candidates", "config_id", "CROP_SCALES", "TIER_DRAWS", "LARGE_BACKBONES"]
+
+CROP_SCALES = (0.25, 0.4, 0.6, 0.8, 1.0)
+#: Share of sampled candidates per tier. The large tier trains ten times slower than the tiny
+#: one on a CPU, so it gets few draws; the tiers a CPU budget reaches get the most.
+TIER_DRAWS = {"tiny": 0.3, "small": 0.34, "medium": 0.3, "large": 0.06}
+#: Large-tier backbones (the default space stops at medium); the lecture's ResNet-101 and VGG-16.
+LARGE_BACKBONES = ("resnet101", "vgg16_bn")
+#: Curated configs get the crop strength fit gives a 27-epoch schedule.
+CURATED_CROP_SCALE = 0.25
+
+
+def config_id(config: dict) -> str:
+    """A short stable name of a config: the first 10 hex digits of its canonical JSON's SHA-256."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _round(config: dict) -> dict:
+    out = {}
+    for k, v in config.items():
+        if isinstance(v, float):
+            v = float(f"{v:.3g}")
+        elif isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+def curated() -> list[tuple[dict, str]]:
+    """Distinct configs of the shipped presets, in preset order (default first)."""
+    from autopreset.portfolio import list_presets, load_preset
+
+    names = ["default"] + [n for n in list_presets() if n != "default"]
+    seen: dict[str, tuple[dict, str]] = {}
+    for name in names:
+        for i, entry in enumerate(load_preset(name).portfolio):
+            cfg = _round({**entry.config, "crop_scale": entry.config.get("crop_scale", CURATED_CROP_SCALE)})
+            seen.setdefault(config_id(cfg), (cfg, f"curated:{name}[{i}]"))
+    return list(seen.values())
+
+
+def make_candidates(n_sampled: int = 96, seed: int = 0) -> list[dict]:
+    """The curated configs, then ``n_sampled`` draws, as ``{"id", "config", "source"}``.
+
+    The default preset's first eight configs come first, so that even a partly recorded zoo
+    can compare its portfolios with the hand-curated one; everything else follows in a seeded
+    random order (a zoo cut short is then a random subset of the rest).
+    """
+    from autopreset.backbones import get_spec
+    from autopreset.portfolio import load_preset
+    from autopreset.space import Float, Ordinal, sample
+
+    space = dict(load_preset("default").space)
+    backbones = list(space["backbone"].values) + [b for b in LARGE_BACKBONES
+                                                   if b not in space["backbone"].values]
+    by_tier: dict[str, list[str]] = {}
+    for b in backbones:
+        by_tier.setdefault(get_spec(b).tier, []).append(b)
+    rest = {k: v for k, v in space.items() if k != "backbone"}
+    rest["crop_scale"] = Ordinal(list(CROP_SCALES))
+    if "momentum" not in rest:
+        rest["momentum"] = Float(0.85, 0.98)
+    rng = np.random.default_rng(seed)
+    counts = _apportion(n_sampled, {t: TIER_DRAWS[t] for t in TIER_DRAWS if t in by_tier})
+    drawn = []
+    for tier, n in counts.items():
+        for _ in range(n):
+            cfg = {"backbone": str(by_tier[tier][int(rng.integers(len(by_tier[tier])))])}
+            cfg.update(sample(rest, rng))
+            drawn.append((_round(cfg), f"sampled:{tier}"))
+    cur = curated()
+    first, later = cur[:8], cur[8:] + drawn
+    order = rng.permutation(len(later))
+    out, seen = [], set()
+    for cfg, source in first + [later[int(i)] for i in order]:
+        cid = config_id(cfg)
+        if cid not in seen:
+            seen.add(cid)
+            out.append({"id": cid, "config": cfg, "source": source})
+    return out
+
+
+def _apportion(n: int, shares: dict[str, float]) -> dict[str, int]:
+    """Largest-remainder rounding of ``n * share`` so the counts add up to ``n``."""
+    total = sum(shares.values())
+    exact = {k: n * v / total for k, v in shares.items()}
+    counts = {k: int(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: exact[k] - counts[k], reverse=True)[:n - sum(counts.values())]:
+        counts[k] += 1
+    return counts

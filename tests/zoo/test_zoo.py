@@ -1,0 +1,251 @@
+"""The zoo: tasks, candidates, the recorder's journal and shards, the table, greedy portfolios and
+the presets built from them. Curves are synthetic records except in the one recorder test,
+which trains timm's test-sized ResNet for two epochs on a generated folder."""
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from autopreset.cli import main as _main  # noqa: F401  (the console entry point exists)
+from autopreset.cli._main import cli
+from autopreset.zoo import (ZooTable, build_preset, expected_random_regret, greedy_portfolio,
+                            make_candidates, normalized_regret, read_records, run_zoo, write_tasks)
+from autopreset.zoo._run import RECORD_FORMAT
+
+
+# ---------------------------------------------------------------------------- synthetic records
+
+def _record(task: str, cid: str, curve, *, seconds=1.0, n_classes=4, error=None, rank=0,
+            backbone="test_resnet", source="sampled:tiny") -> dict:
+    n = len(curve)
+    return {"format": RECORD_FORMAT,
+            "task": {"name": task, "key": f"{task}@0", "n_train": 40, "n_val": 20,
+                     "n_classes": n_classes, "resolution": 32, "flip": True, "split": "fixed"},
+            "config_id": cid, "rank": rank, "source": source, "horizon": 27, "seed": 0, "error": error,
+            "config": {"backbone": backbone, "lr": 0.01 * (rank + 1), "batch_size": 32,
+                       "momentum": 0.9, "weight_decay": 1e-4, "optimizer": "sgd",
+                       "label_smoothing": 0.1, "crop_scale": 0.25},
+            "epochs": {"val_acc": list(curve), "val_loss": [1.0] * n, "train_loss": [1.0] * n,
+                       "seconds": [seconds] * n, "cpu_seconds": [seconds] * n,
+                       "images_per_s": [100.0] * n},
+            "latency_ms": {"p50_ms": 1.0, "p95_ms": 1.2, "throughput": 900.0},
+            "machine": {"cpu": "test cpu", "device": "cpu", "threads": 1}}
+
+
+def _write(folder: Path, rows: list[dict], name: str = "test-shard0of1.jsonl") -> Path:
+    (folder / "records").mkdir(parents=True, exist_ok=True)
+    path = folder / "records" / name
+    with path.open("a") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+    return path
+
+
+def _flat(final: float, horizon: int = 27):
+    """A curve rising linearly to ``final`` at the last epoch."""
+    return [round(final * (e + 1) / horizon, 6) for e in range(horizon)]
+
+
+@pytest.fixture
+def zoo(tmp_path) -> Path:
+    """Three tasks x four configs with a known structure: A is best on t1, B on t2, C is good
+    everywhere but best nowhere, D is bad everywhere (and diverged on t3)."""
+    finals = {"A": (0.9, 0.5, 0.6), "B": (0.5, 0.9, 0.6), "C": (0.85, 0.85, 0.8), "D": (0.3, 0.3, 0.3)}
+    rows = []
+    for rank, (cid, accs) in enumerate(finals.items()):
+        for t, acc in zip(("t1", "t2", "t3"), accs):
+            curve = _flat(acc)
+            err = None
+            if cid == "D" and t == "t3":
+                curve, err = [0.3, 0.2], "training loss became NaN/inf at epoch 3"
+            rows.append(_record(t, cid, curve, error=err, rank=rank, seconds=1.0 + rank))
+    _write(tmp_path, rows[:-2])
+    _write(tmp_path, rows[-2:] + [_record("t1", "E", _flat(0.99), rank=9)], name="other.jsonl")
+    with (tmp_path / "records" / "other.jsonl").open("a") as fh:
+        fh.write('{"format": "autopreset.zoo-record/1", "task": ')      # a torn line from a kill
+    return tmp_path
+
+
+# ---------------------------------------------------------------------------- the table
+
+def test_table_keeps_the_configs_recorded_on_every_task_and_skips_a_torn_line(zoo):
+    table = ZooTable.load(zoo)
+    assert table.tasks == ("t1", "t2", "t3")
+    assert table.ids == ["A", "B", "C", "D"]          # E is on t1 only
+    assert table.acc.shape == (3, 4, 27)
+    assert table.failed[2, 3] and not table.failed[0, 3]
+    assert len(table.files) == 2 and all(len(h) == 64 for _, h in table.files)
+
+
+def test_value_is_the_best_epoch_within_the_horizon_and_a_failed_run_keeps_what_it_reached(zoo):
+    table = ZooTable.load(zoo)
+    v27, v9 = table.value(27), table.value(9)
+    assert v27[0, 0] == pytest.approx(0.9)
+    assert v9[0, 0] == pytest.approx(0.9 * 9 / 27, abs=1e-6)
+    assert v27[2, 3] == pytest.approx(0.3)            # diverged after reaching 0.3
+    assert table.cost(27)[2, 3] == pytest.approx(2 * 4.0)   # it ran two epochs at 4 s
+    r = table.regret(27)
+    assert r.min(axis=1) == pytest.approx([0, 0, 0]) and r.max(axis=1) == pytest.approx([1, 1, 1])
+
+
+def test_normalized_regret_treats_a_task_where_all_configs_tie_as_zero_regret():
+    r = normalized_regret(np.array([[0.5, 0.5], [0.2, 0.8]]))
+    assert r.tolist() == [[0.0, 0.0], [1.0, 0.0]]
+
+
+def test_expected_random_regret_is_the_exact_mean_over_every_draw():
+    row = np.array([0.0, 0.3, 0.5, 1.0, 0.7])
+    for k in (1, 2, 3, 5):
+        draws = [min(row[list(c)]) for c in itertools.combinations(range(5), k)]
+        assert expected_random_regret(row, k) == pytest.approx(np.mean(draws))
+
+
+# ---------------------------------------------------------------------------- greedy
+
+def test_greedy_picks_the_robust_config_first_then_the_complements(zoo):
+    table = ZooTable.load(zoo)
+    order = greedy_portfolio(table.regret(27), k=4)
+    # C alone is best on average; A and B then tie on the portfolio and alone, A is cheaper
+    assert [table.ids[i] for i in order] == ["C", "A", "B", "D"]
+
+
+def test_greedy_breaks_ties_towards_the_cheaper_config():
+    regret = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    assert greedy_portfolio(regret, 1, cost=np.array([5.0, 2.0, 1.0])) == [1]
+    assert greedy_portfolio(regret, 2, allowed=np.array([True, False, True])) == [0, 2]
+
+
+# ---------------------------------------------------------------------------- presets
+
+def test_a_built_preset_validates_names_its_records_and_keeps_the_portfolio_in_its_space(zoo):
+    from autopreset.portfolio import Preset
+    from autopreset.space import validate
+
+    table = ZooTable.load(zoo)
+    doc = build_preset(table, name="mine", tiers=("tiny",), horizon=27, k=3, command="test")
+    preset = Preset.from_json(doc)
+    assert [e.config["lr"] for e in preset.portfolio][0] == pytest.approx(0.03)   # C, rank 2
+    for e in preset.portfolio:
+        validate(preset.space, e.config)
+    zoo_prov = doc["provenance"]["zoo"]
+    assert {f["path"] for f in zoo_prov["files"]} == {"zoo_results/records/other.jsonl",
+                                                       "zoo_results/records/test-shard0of1.jsonl"}
+    assert zoo_prov["horizon"] == 27 and zoo_prov["configs"] == 4 and len(zoo_prov["tasks"]) == 3
+    assert doc["provenance"]["command"] == "test"
+    assert Preset.from_json(preset.to_json()).provenance.zoo == zoo_prov     # round trip
+
+
+def test_zoo_portfolio_command_writes_a_preset_that_presets_validate_accepts(zoo, tmp_path):
+    out = tmp_path / "team.json"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["zoo", "portfolio", str(zoo), "-o", str(out), "--tiers", "tiny",
+                              "-k", "2", "--exclude", "t3"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert len(doc["portfolio"]) == 2 and len(doc["provenance"]["zoo"]["tasks"]) == 2
+    res = runner.invoke(cli, ["presets", "validate", str(out)])
+    assert res.exit_code == 0 and "ok:" in res.output
+    res = runner.invoke(cli, ["zoo", "portfolio", str(zoo), "-o", str(out), "--tiers", "huge"])
+    assert res.exit_code == 2 and "--tiers" in res.output
+
+
+def test_zoo_status_counts_cells_and_complete_configs(zoo):
+    res = CliRunner().invoke(cli, ["zoo", "status", str(zoo)])
+    assert res.exit_code == 0
+    assert "13 cell(s) over 3 task(s); 4 config(s)" in res.output
+
+
+# ---------------------------------------------------------------------------- candidates and tasks
+
+def test_candidates_span_every_tier_start_with_the_curated_portfolio_and_are_valid_configs():
+    from autopreset.backbones import TIERS, get_spec
+    from autopreset.portfolio import load_preset
+    from autopreset.training import resolve_config
+
+    cands = make_candidates()
+    assert len(cands) >= 100 and len({c["id"] for c in cands}) == len(cands)
+    assert {get_spec(c["config"]["backbone"]).tier for c in cands} == set(TIERS)
+    default = load_preset("default").portfolio
+    head = [c["config"] for c in cands[:8]]
+    assert [{k: v for k, v in c.items() if k != "crop_scale"} for c in head] == \
+        [e.config for e in default[:8]]
+    assert [c["source"] for c in cands[:8]] == [f"curated:default[{i}]" for i in range(8)]
+    for c in cands:
+        resolve_config(c["config"])
+    assert make_candidates() == cands                  # reproducible
+
+
+def test_zoo_tasks_are_reproducible_and_keep_their_parts_apart(tmp_path):
+    a = write_tasks(tmp_path / "a", ["shapes", "gratings"])
+    b = write_tasks(tmp_path / "b", ["shapes", "gratings"])
+    assert [m["pixels_sha256"] for m in a] == [m["pixels_sha256"] for m in b]
+    assert write_tasks(tmp_path / "a", ["shapes"])[0] == a[0]          # idempotent
+    shapes = tmp_path / "a" / "shapes"
+    counts = {p: sum(1 for _ in (shapes / p).rglob("*.png")) for p in ("train", "val", "test")}
+    assert counts == a[0]["counts"]
+    assert sorted(d.name for d in (shapes / "train").iterdir()) == sorted(a[0]["classes"])
+
+
+def test_no_zoo_task_holds_an_image_the_fit_benchmark_tests_on(tmp_path):
+    from PIL import Image
+
+    from autopreset.datasets import benchmark_test_mask, load_arrays
+
+    images, _, _, _ = load_arrays("digits")
+    mask = benchmark_test_mask("digits")
+    test_only = {im.tobytes() for im in images[mask]} - {im.tobytes() for im in images[~mask]}
+    write_tasks(tmp_path, ["digits-10c"])
+    seen = {np.asarray(Image.open(p)).tobytes() for p in (tmp_path / "digits-10c").rglob("*.png")}
+    assert len(seen) > 500 and not (seen & test_only)
+
+
+# ---------------------------------------------------------------------------- the recorder
+
+def _tiny_folder(root: Path) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for part, n in (("train", 12), ("val", 6)):
+        for c, colour in enumerate(((220, 40, 40), (40, 40, 220))):
+            folder = root / part / f"c{c}"
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                x = (np.array(colour) + rng.normal(0, 30, (16, 16, 3))).clip(0, 255).astype(np.uint8)
+                Image.fromarray(x).save(folder / f"{i}.png")
+    return root
+
+
+@pytest.mark.slow
+def test_zoo_run_records_each_cell_once_resumes_and_splits_into_shards(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOPRESET_CACHE", str(tmp_path / "cache"))
+    task = _tiny_folder(tmp_path / "tiny")
+    cands = [{"id": f"c{i}", "source": "given",
+              "config": {"backbone": "test_resnet", "lr": lr, "batch_size": 8, "optimizer": "sgd"}}
+             for i, lr in enumerate((0.05, 0.01, 0.002))]
+    out = tmp_path / "zoo"
+    first = run_zoo([str(task)], out, candidates=cands, shard=(1, 2), horizon=2, log=lambda s: None)
+    assert first["recorded"] == 1                           # rank 1 only
+    rows = read_records(out)
+    assert [r["config_id"] for r in rows] == ["c1"]
+    r = rows[0]
+    assert len(r["epochs"]["val_acc"]) == 2 and len(r["epochs"]["cpu_seconds"]) == 2
+    assert r["task"]["n_train"] == 24 and r["task"]["n_val"] == 12 and r["task"]["split"] == "fixed"
+    assert r["latency_ms"]["p50_ms"] > 0 and r["machine"]["threads"] == 1
+    again = run_zoo([str(task)], out, candidates=cands, shard=(0, 1), horizon=2, max_cells=1,
+                    log=lambda s: None)
+    assert again == {"done_before": 1, "recorded": 1, "failed": 0, "left": 1}
+    rest = run_zoo([str(task)], out, candidates=cands, shard=(0, 1), horizon=2, stop_after_s=0.0,
+                   log=lambda s: None)
+    assert rest["recorded"] == 0 and rest["left"] == 1 and rest["done_before"] == 2
+    assert sorted(r["config_id"] for r in read_records(out)) == ["c0", "c1"]
+
+
+def test_zoo_run_rejects_a_bad_shard_in_one_line(tmp_path):
+    res = CliRunner().invoke(cli, ["zoo", "run", str(tmp_path), "--out", str(tmp_path / "z"),
+                                   "--shard", "3/2"])
+    assert res.exit_code == 2 and "--shard 3/2" in res.output
