@@ -289,7 +289,8 @@ def measure(names: list[str], repeats: int = 15) -> dict[str, tuple[float, float
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--measure", action="store_true", help="re-measure latencies and print tiers")
-    ap.add_argument("--out", default=str(Path(__file__).parent), help="folder for the JSON files")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "presets"),
+                    help="folder for the JSON files (the repository's presets/, which the package links)")
     args = ap.parse_args()
     if args.measure:
         for n, (p, ms) in measure(list(LATENCY_MS)).items():

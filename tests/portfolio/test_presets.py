@@ -252,3 +252,17 @@ def test_a_registered_backbone_takes_its_tier_from_the_catalog(tmp_path):
     f = tmp_path / "team.json"
     f.write_text(json.dumps(doc))
     assert load_preset(f).tiers["test_convnext2"] == "small"
+
+
+def test_the_package_ships_exactly_the_presets_at_the_top_of_the_repository():
+    from pathlib import Path
+
+    import autopreset.presets
+
+    top = Path(__file__).resolve().parents[2] / "presets"
+    package = Path(autopreset.presets.__file__).parent
+    shipped = sorted(p.name for p in package.glob("*.json"))
+    assert shipped == sorted(p.name for p in top.glob("*.json")) and shipped
+    for name in shipped:
+        link = package / name
+        assert link.is_symlink() and link.resolve() == (top / name).resolve(), name
