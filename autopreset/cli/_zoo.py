@@ -58,17 +58,25 @@ def tasks_command(out: str, only: str, seed: int, list_only: bool) -> None:
 @click.option("--threads", default=1, show_default=True, type=int, help="CPU threads per run.")
 @click.option("--configs", "configs_file", default=None, type=click.Path(dir_okay=False),
               help="A JSON list of configs to record instead of the zoo's candidates.")
+@click.option("--tiers", default="", help="Only configs whose backbone is of these size tiers "
+              "(comma-separated: tiny, small, medium, large).")
 @click.option("--max-cells", default=None, type=int, help="Stop after recording this many cells.")
 @click.option("--stop-after", default=None, type=DURATION,
               help="Start no new cell after this long (e.g. 2h); rerun to continue.")
-def run_command(tasks, out, shard, horizon, device, threads, configs_file, max_cells, stop_after):
+def run_command(tasks, out, shard, horizon, device, threads, configs_file, tiers, max_cells,
+                stop_after):
     """Record a learning curve of every candidate config on every task in TASKS (folders).
 
     Resumable: cells already recorded under OUT/records/ are skipped, so rerun the same command
     after a kill or on another machine with another --shard.
     """
+    from autopreset.backbones import TIERS
+    from autopreset.errors import InputError
     from autopreset.zoo import config_id, parse_shard, run_zoo
 
+    tier_list = tuple(t.strip() for t in tiers.split(",") if t.strip())
+    if any(t not in TIERS for t in tier_list):
+        raise InputError(f"--tiers {tiers!r}: choose from {', '.join(TIERS)}")
     candidates = None
     if configs_file:
         raw = json.loads(Path(configs_file).read_text())
@@ -79,7 +87,8 @@ def run_command(tasks, out, shard, horizon, device, threads, configs_file, max_c
                       for c in raw]
     counts = run_zoo(list(tasks), out, candidates=candidates, shard=parse_shard(shard),
                      horizon=horizon, device=device, threads=threads, max_cells=max_cells,
-                     stop_after_s=stop_after, log=lambda line: click.echo(line))
+                     stop_after_s=stop_after, tiers=tier_list or None,
+                     log=lambda line: click.echo(line))
     click.echo(f"zoo: {counts['recorded']} cell(s) recorded ({counts['failed']} failed), "
                f"{counts['done_before']} already there, {counts['left']} left for a later run")
 

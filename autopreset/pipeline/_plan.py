@@ -52,6 +52,7 @@ class FitPlan:
     crop_scale: float = 0.25                   # random-crop strength for this schedule length
     job_s: float = 1.0                         # seconds to start or resume a trial
     flip: bool = True                          # horizontal flips (off where orientation matters)
+    crop_in_configs: bool = False              # the preset's configs set crop_scale themselves
 
     @property
     def constants(self) -> dict:
@@ -85,10 +86,12 @@ class FitPlan:
 
     def describe(self) -> str:
         rungs = "  ".join(f"{n}@{r}" for n, r in self.portfolio_rungs)
+        crops = ("random crops as each config sets them (crop_scale)" if self.crop_in_configs
+                 else f"random crops >= {self.crop_scale:.0%} of the image")
         lines = [f"plan: {self.budget_s:.0f}s budget = {self.search_s:.0f}s search "
                  f"+ {self.reserve_s:.0f}s to finish (rest: setup), {self.n_workers} worker(s), "
-                 f"R={self.max_resource} epochs, eta={self.eta}, random crops >= "
-                 f"{self.crop_scale:.0%} of the image{'' if self.flip else ', no flips'}",
+                 f"R={self.max_resource} epochs, eta={self.eta}, {crops}"
+                 f"{'' if self.flip else ', no flips'}",
                  f"  1. portfolio: {len(self.portfolio)} config(s), successive halving {rungs} "
                  f"(configs@epochs), ~{self.portfolio_s:.0f}s"]
         for i, c in enumerate(self.portfolio):
@@ -129,7 +132,8 @@ REFIT_MAX_SHARE = 0.2
 
 def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfolio: list[dict],
               n_workers: int = 1, eta: int = 3, max_resource_cap: int = 27,
-              share: float = PORTFOLIO_SHARE, random_state=0, refit: bool = True) -> FitPlan:
+              share: float = PORTFOLIO_SHARE, random_state=0, refit: bool = True,
+              crop_in_configs: bool = False) -> FitPlan:
     """Plan the search phases in ``left_s - reserve_s`` seconds with ``cost`` (a CostModel).
 
     A refit of the best config on train+validation (R epochs of the slowest portfolio config
@@ -143,7 +147,8 @@ def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfol
               n_workers=n_workers, eta=eta, max_resource_cap=max_resource_cap, share=share,
               random_state=random_state)
     plan = _make_plan(left_s=left_s, **kw)
-    plan = dataclasses.replace(plan, crop_scale=crop_scale_for(plan.max_resource))
+    plan = dataclasses.replace(plan, crop_scale=crop_scale_for(plan.max_resource),
+                               crop_in_configs=bool(crop_in_configs))
     if not refit or budget_s < REFIT_MIN_BUDGET_S:
         return plan
     grow = (cost.n_train + cost.n_val) / max(1, cost.n_train)
@@ -151,8 +156,8 @@ def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfol
     if need > REFIT_MAX_SHARE * plan.search_s:
         return plan
     again = _make_plan(left_s=left_s - need, **kw)
-    return dataclasses.replace(again, refit_s=float(need),
-                               crop_scale=crop_scale_for(again.max_resource))
+    return dataclasses.replace(again, refit_s=float(need), crop_scale=crop_scale_for(again.max_resource),
+                               crop_in_configs=bool(crop_in_configs))
 
 
 def crop_scale_for(epochs: int) -> float:

@@ -216,7 +216,8 @@ class FitRun:
         hb, budget = self.preset.hyperband, self.budget
         return make_plan(budget_s=budget.total_s, left_s=budget.for_plan(),
                          reserve_s=budget.reserve_s, cost=cost, portfolio=allowed,
-                         n_workers=self.n_workers, eta=hb.eta, max_resource_cap=hb.max_resource)
+                         n_workers=self.n_workers, eta=hb.eta, max_resource_cap=hb.max_resource,
+                         crop_in_configs="crop_scale" in self.preset.space)
 
     # ------------------------------------------------------------------ 3. search
     def search(self) -> None:

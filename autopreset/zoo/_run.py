@@ -194,6 +194,7 @@ def train_cell(task: ZooTask, cache, config: dict, *, horizon: int, flip: bool, 
 def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] | None = None,
             shard: tuple[int, int] = (0, 1), horizon: int = 27, device: str = "cpu",
             threads: int = 1, seed: int = 0, max_cells: int | None = None,
+            tiers: tuple[str, ...] | None = None,
             stop_after_s: float | None = None, log: Callable[[str], None] = print,
             clock=time.monotonic) -> dict:
     """Record every missing cell of this shard; returns counts. See the module docstring.
@@ -201,7 +202,9 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
     ``candidates`` default to ``OUT/candidates.json``, written from ``make_candidates()`` on
     the first run, so every later run and shard trains exactly the same list.
     ``stop_after_s`` ends the run before starting a cell once that many seconds have passed
-    (the cells are resumable; this keeps a session's run inside its time).
+    (the cells are resumable; this keeps a session's run inside its time). ``tiers`` keeps only
+    the configs whose backbone is of those size tiers (say, a GPU takes the medium and large ones
+    while CPU shards work through the rest).
     """
     from autopreset.data import build_cache
     from autopreset.pipeline._data import Prepared, mirror_check, working_resolution
@@ -225,6 +228,10 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
             os.replace(tmp, cand_path)
     i, n = shard
     mine = [(rank, c) for rank, c in enumerate(candidates) if rank % n == i]
+    if tiers:
+        from autopreset.backbones import get_spec
+
+        mine = [(rank, c) for rank, c in mine if get_spec(c["config"]["backbone"]).tier in tiers]
     loaded = [load_task(t) for t in tasks]
     names = [t.name for t in loaded]
     if len(set(names)) != len(names):
