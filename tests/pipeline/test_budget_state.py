@@ -6,7 +6,8 @@ import json
 import pytest
 
 from autopreset.errors import InputError
-from autopreset.pipeline import Budget, CostModel, FitOptions, RunState, choose_backbones, make_plan
+from autopreset.pipeline import (Budget, CostModel, FitOptions, FitPlan, RunState, choose_backbones,
+                                 make_plan)
 
 
 class FakeClock:
@@ -106,3 +107,13 @@ def test_run_state_rejects_foreign_json():
 def test_fit_options_check_each_argument(kw, match):
     with pytest.raises(InputError, match=match):
         FitOptions(data="d", **kw)
+
+
+def test_the_plan_says_whether_the_configs_or_the_schedule_set_the_crop_strength():
+    cost = CostModel(n_train=400, n_val=100, train_ips={"a": 400.0}, eval_ips={"a": 1200.0})
+    kw = dict(budget_s=120, left_s=110, reserve_s=10, cost=cost,
+              portfolio=[{"backbone": "a", "lr": 0.01, "batch_size": 32, "crop_scale": 0.6}])
+    assert "random crops >= " in make_plan(**kw).describe()
+    own = make_plan(**kw, crop_in_configs=True)
+    assert "as each config sets them" in own.describe()
+    assert FitPlan.from_json(json.loads(json.dumps(own.to_json()))).crop_in_configs
