@@ -9,6 +9,13 @@ own mean regret (the most robust single configs first).
 
     order = greedy_portfolio(table.regret(27), k=12, allowed=mask, cost=table.cost(27).mean(0))
     doc = build_preset(table, name="latency", tiers=("tiny", "small"), horizon=27, k=12)
+
+One preset serves every ``--prefer``: fit keeps the fastest third (latency), two thirds
+(balanced) or all (accuracy) of the portfolio's backbones, so the portfolio is chosen for all
+three at once (``greedy_by_preference``): each candidate is scored by the mean, over the three
+preferences, of the regret of the portfolio's members that preference keeps, normalized among
+the configs that preference allows. A fast config counts for every preference, a slow one for
+accuracy only; the order then reads well whichever prefix a preference keeps.
 """
 from __future__ import annotations
 
@@ -19,9 +26,13 @@ import numpy as np
 
 from autopreset.errors import InputError
 
-from ._table import ZooTable
+from ._table import ZooTable, normalized_regret
 
-__all__ = ["greedy_portfolio", "portfolio_regret", "build_preset", "PRESET_TIERS"]
+__all__ = ["greedy_portfolio", "greedy_by_preference", "preference_groups", "portfolio_regret",
+           "build_preset", "PRESET_TIERS", "PREFERENCE_SHARES"]
+
+#: As fit's --prefer (autopreset.pipeline.SHARES): the share of backbones, fastest first, kept.
+PREFERENCE_SHARES = {"latency": 1 / 3, "balanced": 2 / 3, "accuracy": 1.0}
 
 #: The shipped presets, each a greedy portfolio over the candidates of these tiers.
 PRESET_TIERS = {
@@ -51,6 +62,63 @@ def greedy_portfolio(regret: np.ndarray, k: int, *, allowed: np.ndarray | None =
                 best, best_key = int(c), key
         chosen.append(best)
         current = np.minimum(current, regret[:, best])
+    return chosen
+
+
+def preference_groups(table: ZooTable, allowed: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Config masks per preference: the configs whose backbone is among the fastest third,
+    two thirds or all of the ``allowed`` configs' backbones, by the zoo's measured batch-1
+    latency (median over tasks)."""
+    import math
+
+    allowed = np.ones(len(table.configs), bool) if allowed is None else np.asarray(allowed, bool)
+    backbones = [c["config"]["backbone"] for c in table.configs]
+    lat: dict[str, list[float]] = {}
+    for j, b in enumerate(backbones):
+        if allowed[j]:
+            lat.setdefault(b, []).extend(v for v in table.latency_ms[:, j] if np.isfinite(v))
+    ranked = sorted(lat, key=lambda b: (float(np.median(lat[b])) if lat[b] else math.inf, b))
+    groups = {}
+    for pref, share in PREFERENCE_SHARES.items():
+        keep = set(ranked[:max(1, math.ceil(share * len(ranked) - 1e-9))])
+        groups[pref] = np.array([allowed[j] and b in keep for j, b in enumerate(backbones)])
+    return groups
+
+
+def greedy_by_preference(value: np.ndarray, k: int, groups: dict[str, np.ndarray], *,
+                         cost: np.ndarray | None = None) -> list[int]:
+    """Greedy forward selection on the mean over ``groups`` (config masks) of each group's
+    portfolio regret, normalized within the group; a config outside a group leaves that
+    group's term as it is. ``value``: (tasks, configs), higher is better."""
+    value = np.asarray(value, float)
+    T, C = value.shape
+    cost = np.zeros(C) if cost is None else np.asarray(cost, float)
+    masks = [np.asarray(m, bool) for m in groups.values()]
+    regrets = []
+    for m in masks:
+        r = np.full((T, C), np.nan)
+        if m.any():
+            r[:, m] = normalized_regret(value[:, m])
+        regrets.append(r)
+    union = np.any(masks, axis=0)
+    current = [np.ones(T) for _ in masks]            # an empty portfolio: the worst regret
+    stacked = np.stack(regrets)                      # (groups, tasks, configs), NaN outside a group
+    seen = np.isfinite(stacked).sum(axis=(0, 1))
+    mean_alone = np.where(seen > 0, np.nansum(stacked, axis=(0, 1)) / np.maximum(seen, 1), 1.0)
+    chosen: list[int] = []
+    for _ in range(min(k, int(union.sum()))):
+        best, best_key = -1, None
+        for c in np.flatnonzero(union):
+            if c in chosen:
+                continue
+            score = float(np.mean([np.minimum(cur, r[:, c]).mean() if m[c] else cur.mean()
+                                   for cur, r, m in zip(current, regrets, masks)]))
+            key = (round(score, 12), round(float(mean_alone[c]), 12), cost[c], c)
+            if best_key is None or key < best_key:
+                best, best_key = int(c), key
+        chosen.append(best)
+        current = [np.minimum(cur, r[:, best]) if m[best] else cur
+                   for cur, r, m in zip(current, regrets, masks)]
     return chosen
 
 
@@ -87,14 +155,21 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
     allowed = np.array([t in tiers for t in tier_of])
     if not allowed.any():
         raise InputError(f"no zoo config has a backbone of tier {'/'.join(tiers)}")
-    regret = table.regret(horizon)
+    value = table.value(horizon)
+    regret = np.full(value.shape, np.nan)
+    regret[:, allowed] = normalized_regret(value[:, allowed])   # among the configs allowed here
     cost = table.cost(horizon).mean(axis=0)
-    order = greedy_portfolio(regret, k, allowed=allowed, cost=cost)
+    groups = preference_groups(table, allowed)
+    order = greedy_by_preference(value, k, groups, cost=cost)
     base = load_preset("default")
     space = dict(base.space)
     picked = [table.configs[i]["config"] for i in order]
-    backbones = sorted({c["config"]["backbone"] for c, a in zip(table.configs, allowed) if a},
-                       key=lambda b: (get_spec(b).params_m, b))
+    latency = {}
+    for j, c in enumerate(table.configs):
+        if allowed[j]:
+            latency.setdefault(c["config"]["backbone"], []).extend(table.latency_ms[:, j].tolist())
+    # fastest first, as the curated space was ordered (narrowing keeps ordinal neighbours)
+    backbones = sorted(latency, key=lambda b: (float(np.nanmedian(latency[b])), get_spec(b).params_m, b))
     space["backbone"] = Ordinal(backbones)
     space["crop_scale"] = Ordinal(sorted(set(CROP_SCALES) | {c["crop_scale"] for c in picked}))
     for key in ("lr", "weight_decay", "momentum", "label_smoothing"):
@@ -116,7 +191,8 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
                        f"tasks; alone {float(mean_r[i]):.3f}; best config on "
                        f"{', '.join(wins) if wins else 'no task'}; zoo config {table.configs[i]['id']} "
                        f"({table.configs[i].get('source')})"),
-            "tags": ["zoo", f"greedy-{rank + 1}", str(table.configs[i].get("source", "")).split(":")[0]],
+            "tags": ["zoo", f"greedy-{rank + 1}", str(table.configs[i].get("source", "")).split(":")[0]]
+                    + [f"prefer-{p}" for p, m in groups.items() if m[i]],
             "tier": tier_of[i],
         })
     final = portfolio_regret(regret, order, len(order))
@@ -145,8 +221,10 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
             "curation": ("Greedy forward selection "
                          f"minimizing mean normalized regret (best-within-{horizon}-epochs validation "
                          f"accuracy, min-max normalized per task over the zoo's configs) over "
-                         f"{int(allowed.sum())} candidate configs of tier {', '.join(tiers)}; ties to the "
-                         f"cheaper config. Validation splits only: no test split was read. Machines: "
+                         f"{int(allowed.sum())} candidate configs of tier {', '.join(tiers)}, on the mean over "
+                         f"fit's three preferences (latency: the fastest third of the backbones by the zoo's "
+                         f"batch-1 latency, balanced: two thirds, accuracy: all) of the regret of the members "
+                         f"each keeps; ties to the cheaper config. Validation splits only: no test split was read. Machines: "
                          f"{'; '.join(machines)}. Portfolio regret by size: "
                          + ", ".join(f"k={n} {float(portfolio_regret(regret, order, n).mean()):.3f}"
                                      for n in (1, 2, 4, 8, len(order)) if n <= len(order))),

@@ -249,3 +249,29 @@ def test_zoo_run_rejects_a_bad_shard_in_one_line(tmp_path):
     res = CliRunner().invoke(cli, ["zoo", "run", str(tmp_path), "--out", str(tmp_path / "z"),
                                    "--shard", "3/2"])
     assert res.exit_code == 2 and "--shard 3/2" in res.output
+
+
+def test_greedy_by_preference_serves_every_preference_from_one_order():
+    from autopreset.zoo import greedy_by_preference
+
+    value = np.array([[0.8, 0.7, 0.95], [0.8, 0.9, 0.95]])      # fast F1, fast F2, slow S
+    groups = {"latency": np.array([True, True, False]), "accuracy": np.array([True, True, True])}
+    # S alone is the accuracy preference's best and leaves latency's regret at 1 (0.5 in all);
+    # then F2 and F1 tie on the portfolio, and F2 is better on its own
+    assert greedy_by_preference(value, 3, groups) == [2, 1, 0]
+    assert greedy_by_preference(value, 1, {"latency": groups["latency"]}) in ([0], [1])
+
+
+def test_preference_groups_keep_the_fastest_thirds_of_the_backbones_by_measured_latency(zoo):
+    import dataclasses
+
+    from autopreset.zoo import preference_groups
+
+    table = ZooTable.load(zoo)
+    names = ["test_resnet", "test_efficientnet", "test_convnext", "lcnet_050"]
+    configs = tuple({**c, "config": {**c["config"], "backbone": b}} for c, b in zip(table.configs, names))
+    lat = np.tile([1.0, 0.5, 2.0, 3.0], (3, 1))               # B's backbone is the fastest
+    g = preference_groups(dataclasses.replace(table, configs=configs, latency_ms=lat))
+    assert g["latency"].tolist() == [True, True, False, False]     # ceil(4 / 3) = 2 backbones
+    assert g["balanced"].tolist() == [True, True, True, False]     # ceil(8 / 3) = 3
+    assert g["accuracy"].all()
