@@ -44,34 +44,39 @@ def curated_order(table) -> list[int]:
 
 
 def lodo(table, *, tiers: tuple[str, ...], horizon: int, build_horizon: int | None = None) -> dict:
-    """Per left-out task: regret at ``horizon`` of the first k configs of the greedy portfolio
-    built on the other tasks at ``build_horizon`` (default: the same), of k random configs,
-    and of the curated portfolio."""
-    from autopreset.zoo import expected_random_regret, greedy_portfolio, portfolio_regret
+    """Per left-out task and preference: regret at ``horizon`` of the first k configs that the
+    preference keeps of the portfolio built on the other tasks at ``build_horizon`` (default:
+    the same), of k random configs it allows, and of the curated portfolio's first k it keeps.
+    Regret on the left-out task is normalized among the configs the preference allows."""
+    from autopreset.zoo import (expected_random_regret, greedy_by_preference, normalized_regret,
+                                preference_groups)
 
     build_horizon = build_horizon or horizon
-    tier_of = table.tiers()
-    allowed = np.array([t in tiers for t in tier_of])
-    curated = [i for i in curated_order(table) if allowed[i]]
-    cost = table.cost(build_horizon)
-    rows = []
+    allowed = np.array([t in tiers for t in table.tiers()])
+    curated = curated_order(table)
+    value = table.value(horizon)
+    rows = {p: [] for p in ("latency", "balanced", "accuracy")}
     for ti, task in enumerate(table.tasks):
-        others = [t for t in table.tasks if t != task]
-        sub = table.subset(tasks=others)
-        order = greedy_portfolio(sub.regret(build_horizon), max(KS), allowed=allowed,
-                                 cost=np.delete(cost, ti, axis=0).mean(axis=0))
-        r_task = table.regret(horizon)[ti]          # normalized over the zoo's configs on this task
-        pool = r_task[allowed]
-        row = {"task": task, "portfolio": [table.configs[i]["id"] for i in order]}
-        for k in KS:
-            row[f"zoo{k}"] = float(portfolio_regret(r_task[None, :], order, k)[0])
-            row[f"random{k}"] = expected_random_regret(pool, k)
-            if len(curated) >= k:
-                row[f"curated{k}"] = float(r_task[curated[:k]].min())
-        rows.append(row)
+        others = table.subset(tasks=[t for t in table.tasks if t != task])
+        groups = preference_groups(others, allowed)     # latencies of the other tasks only
+        order = greedy_by_preference(others.value(build_horizon), max(KS) * 2, groups,
+                                     cost=others.cost(build_horizon).mean(axis=0))
+        for pref, mask in groups.items():
+            idx = np.flatnonzero(mask)
+            r_task = np.full(len(table.configs), np.nan)
+            r_task[idx] = normalized_regret(value[ti:ti + 1, idx])[0]
+            kept = [i for i in order if mask[i]]
+            cur = [i for i in curated if mask[i]]
+            row = {"task": task, "portfolio": [table.configs[i]["id"] for i in kept[:max(KS)]]}
+            for k in KS:
+                row[f"zoo{k}"] = float(np.min(r_task[kept[:k]])) if kept else 1.0
+                row[f"random{k}"] = expected_random_regret(r_task[idx], k)
+                if len(cur) >= k:
+                    row[f"curated{k}"] = float(np.min(r_task[cur[:k]]))
+            rows[pref].append(row)
     return {"tiers": list(tiers), "horizon": horizon, "build_horizon": build_horizon,
-            "n_allowed": int(allowed.sum()), "n_curated": len(curated), "rows": rows,
-            "summary": summarize(rows)}
+            "n_allowed": int(allowed.sum()),
+            "preferences": {p: {"rows": r, "summary": summarize(r)} for p, r in rows.items()}}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -104,9 +109,9 @@ def markdown(doc: dict) -> str:
         "the best of the first k configs; validation accuracy (the zoo records no test accuracy). "
         "*random*: the exact expectation over k configs drawn from the same tiers; *curated*: the first k "
         "configs of the hand-curated default preset the zoo replaces.", ""]
-    main = doc["families"]["default@27"]
+    main = doc["families"]["default@27"]["preferences"]["accuracy"]
     s8 = main["summary"]["8"]
-    lines += ["## Criteria (default tiers, 27 epochs, k = 8)", "",
+    lines += ["## Criteria (default preset's tiers, --prefer accuracy, 27 epochs, k = 8)", "",
               f"- median regret: zoo {s8['zoo_median']:.4f}, random {s8['random_median']:.4f}"
               + (f" (ratio {s8['zoo_over_random_median']:.2f}; needed <= 0.5)"
                  if s8.get("zoo_over_random_median") is not None else ""),
@@ -119,16 +124,17 @@ def markdown(doc: dict) -> str:
     for key, fam in doc["families"].items():
         lines += [f"## {key}: tiers {', '.join(fam['tiers'])}, built at {fam['build_horizon']} epochs, "
                   f"scored at {fam['horizon']} ({fam['n_allowed']} candidates)", "",
-                  "| k | zoo median | zoo mean | random median | random mean | curated median | below / tie / above curated |",
-                  "|---|---|---|---|---|---|---|"]
-        for k in KS:
-            s = fam["summary"][str(k)]
-            cur = (f"{s['curated_median']:.4f} | {s['below_curated']} / {s['tie_curated']} / {s['above_curated']}"
-                   if "curated_median" in s else "- | -")
-            lines.append(f"| {k} | {s['zoo_median']:.4f} | {s['zoo_mean']:.4f} | {s['random_median']:.4f} | "
-                         f"{s['random_mean']:.4f} | {cur} |")
+                  "| prefer | k | zoo median | zoo mean | random median | random mean | curated median | below / tie / above curated |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for pref, part in fam["preferences"].items():
+            for k in KS:
+                s = part["summary"][str(k)]
+                cur = (f"{s['curated_median']:.4f} | {s['below_curated']} / {s['tie_curated']} / {s['above_curated']}"
+                       if "curated_median" in s else "- | -")
+                lines.append(f"| {pref} | {k} | {s['zoo_median']:.4f} | {s['zoo_mean']:.4f} | {s['random_median']:.4f} | "
+                             f"{s['random_mean']:.4f} | {cur} |")
         lines.append("")
-    lines += ["## Per task (default tiers, 27 epochs)", "",
+    lines += ["## Per task (default preset's tiers, --prefer accuracy, 27 epochs)", "",
               "| task | zoo 1 | zoo 8 | random 8 | curated 1 | curated 8 |", "|---|---|---|---|---|---|"]
     for r in main["rows"]:
         lines.append(f"| {r['task']} | {r['zoo1']:.3f} | {r['zoo8']:.3f} | {r['random8']:.3f} | "
