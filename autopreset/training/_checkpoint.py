@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from autopreset._atomic import atomic_path
 from autopreset._atomic import write_json_atomic as _write_json_atomic
 
 __all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint", "drop_weights",
@@ -44,16 +44,11 @@ def write_json_atomic(path: Path, obj) -> None:
 
 
 def save_tensors_atomic(path: Path, tensors: dict) -> None:
+    """Write ``tensors`` as safetensors to ``path`` atomically (fsync'ed, the umask's mode)."""
     from safetensors.torch import save_file
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
 
 
 def _optimizer_split(optimizer) -> tuple[dict, dict]:
