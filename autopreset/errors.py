@@ -13,8 +13,9 @@ class                         meaning                                          C
                               invalid file, a folder that cannot be used
 ``RunError``                  the run itself failed (e.g. no trial finished    1
                               within the budget)
-``Interrupted``               stopped by Ctrl-C or SIGTERM at a safe point;    130
-                              ``resume_hint`` says how to continue
+``Interrupted``               stopped by Ctrl-C or SIGTERM at a safe point;    130 / 143
+                              ``resume_hint`` says how to continue             (128 + the
+                                                                               signal)
 ============================  ===============================================  =========
 
 ``InputError`` is also a ``ValueError`` and ``RunError`` a ``RuntimeError``, so code that
@@ -23,6 +24,8 @@ catches those keeps working. Any other exception is a bug: the command line show
 from __future__ import annotations
 
 import os
+
+from autopreset._signals import exit_status
 
 __all__ = ["AutopresetError", "InputError", "RunError", "Interrupted"]
 
@@ -45,7 +48,8 @@ class Interrupted(AutopresetError):
         raise Interrupted(run_dir="runs/r1",
                           resume_hint="autopreset fit data/ --out runs/r1 --resume")
 
-    ``str(exc)`` is the one line the command line prints.
+    ``str(exc)`` is the one line the command line prints; ``signal_name`` ("SIGINT",
+    "SIGTERM" or None) the signal, and :attr:`exit_status` the command's exit status.
     """
 
     def __init__(self, message: str | None = None, *, run_dir: str | os.PathLike | None = None,
@@ -54,10 +58,16 @@ class Interrupted(AutopresetError):
         self.resume_hint = resume_hint
         self.signal_name = signal_name
         if message is None:
-            message = "interrupted"
+            message = "interrupted" + (f" by {signal_name}" if signal_name not in (None, "SIGINT")
+                                       else "")
             if resume_hint:
                 quote = '"' if "'" in resume_hint else "'"   # (shlex quotes paths with ')
                 message += f": {quote}{resume_hint}{quote} continues this run"
             elif self.run_dir:
                 message += f": the run in '{self.run_dir}' can be resumed with --resume"
         super().__init__(message)
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal's number: 130 for Ctrl-C (or no signal named), 143 for SIGTERM."""
+        return exit_status(self.signal_name)

@@ -10,7 +10,8 @@ Events (``event`` key): ``run_started``, ``started`` (trial_id, config, target_r
 checkpoint_dir), ``carried`` (a trial from an earlier run: config, results, checkpoint_dir),
 ``resumed`` (a paused trial promoted to a higher target_resource), ``reported`` (trial_id,
 result, decision), ``paused``, ``completed``, ``stopped``, ``failed`` (reason), ``interrupted``
-(running at the deadline, at a signal or at a crash), ``tick`` (ledger heartbeat),
+(running at the deadline, at a signal (``signal``: its name) or at a crash), ``tick`` (ledger
+heartbeat),
 ``run_ended`` (``deadline_hit``; ``interrupted``: "SIGINT" or "SIGTERM" when a signal ended it).
 """
 from __future__ import annotations

@@ -14,9 +14,10 @@ budget * 1.02 + 1 s.
 
 Signals: while ``run`` runs in the main thread, the first SIGINT (Ctrl-C) or SIGTERM ends it at
 the next safe point, as the deadline does: no new trials start, running ones are told to stop
-and killed after the same grace, the journal's ``run_ended`` event carries
-``"interrupted": "SIGINT"``, and the result has ``interrupted="SIGINT"``. A second signal
-raises ``KeyboardInterrupt`` at once. The previous handlers are restored when ``run`` returns,
+and killed after the same grace, the trials it cut are journaled ``interrupted`` with
+``"signal": "SIGINT"``, the journal's ``run_ended`` event carries ``"interrupted": "SIGINT"``,
+and the result has ``interrupted="SIGINT"``. A second signal raises ``KeyboardInterrupt`` (a
+``SignalReceived`` naming it) at once. The previous handlers are restored when ``run`` returns,
 and ``resume=True`` continues such a run like a killed one.
 
 Resume: with ``resume=True`` the journal in ``run_dir`` is replayed into a freshly built
@@ -346,6 +347,8 @@ class Tuner:
         event = {"event": status, "trial_id": trial.trial_id, "resource": trial.resource}
         if reason:
             event["reason"] = reason
+        if status == "interrupted" and self._interrupted():
+            event["signal"] = self._interrupted()   # cut by SIGINT/SIGTERM, not by the deadline
         self._emit(event)
         if status == "completed":
             self.scheduler.on_trial_complete(trial)

@@ -75,6 +75,7 @@ def test_ctrl_c_ends_the_run_at_the_next_report_and_resume_finishes_it(tmp_path,
     at = next(i for i, e in enumerate(events) if e["event"] == "reported" and e["trial_id"] == best
               and e["result"]["resource"] == 5)
     assert [e["event"] for e in events[at + 1:]] == ["interrupted", "run_ended"]
+    assert events[at + 1]["signal"] == "SIGINT"                  # cut by the signal, named
     assert events[-1]["interrupted"] == "SIGINT" and events[-1]["deadline_hit"] is False
     assert not any("deadline" in str(e.get("reason", "")) for e in events)
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
@@ -130,8 +131,9 @@ def test_a_second_signal_raises_keyboard_interrupt_at_once(tmp_path, handlers):
             signal.raise_signal(signal.SIGINT)
             signal.raise_signal(signal.SIGINT)
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as raised:
         Tuner(SignalledCurves(max_resource=9), _sh(), run_dir=tmp_path, on_event=on_event).run()
+    assert raised.value.signal_name == "SIGINT"         # (the command line exits 128 + its number)
     events = _events(tmp_path)
     assert events[-1]["event"] == "run_ended" and events[-1]["interrupted"] == "SIGINT"
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers

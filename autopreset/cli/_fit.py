@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from autopreset.cli._lazy import InterruptedExit
 from autopreset.cli._types import DURATION
 from autopreset.errors import Interrupted
 
@@ -16,19 +17,30 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
 
 @click.command("fit")
 @click.argument("data", type=click.Path())
-@click.option("--budget", type=DURATION, default="10m", show_default=True,
-              help="Wall-clock budget for the whole command: 90s, 10m, 4h, 1h30m.")
+@click.option("--budget", type=DURATION, default=None,
+              help="Wall-clock budget for the whole command: 90s, 10m, 4h, 1h30m (default 10m). "
+                   "With --resume: the run's new total budget, the time it has spent still "
+                   "counted (default: the run's own).")
 @click.option("--prefer", type=click.Choice(["latency", "balanced", "accuracy"]), default="balanced",
               show_default=True, help="Small fast backbones (latency) or large ones allowed (accuracy).")
 @click.option("--max-latency-ms", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Explicit bound on the model's batch-1 latency, in milliseconds.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Run folder (default: runs/<timestamp>; runs/latest points to it).")
+              help="Run folder (default: runs/<timestamp>; runs/latest points to it). "
+                   "One fit at a time per folder: another one is refused at once.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--preset", default="default", show_default=True,
               help="A shipped preset name or a preset JSON file (e.g. a colleague's card).")
-@click.option("--plan", "plan_only", is_flag=True, help="Print the measured plan and stop.")
-@click.option("--resume", is_flag=True, help="Continue a killed run from the journal in --out.")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Print the measured plan and stop (with --resume: the run's plan).")
+@click.option("--resume", is_flag=True,
+              help="Continue a killed or interrupted run from the journal in --out, with its "
+                   "preference, seed and resolution.")
+@click.option("--on-data-change", type=click.Choice(["refuse", "restart"]), default="refuse",
+              show_default=True,
+              help="--resume on data that changed since the run started (files added, removed "
+                   "or edited): refuse, saying what changed, or restart the search afresh in "
+                   "that folder, discarding the old run.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Run trials in this many local processes.")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
@@ -40,13 +52,18 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
               help="Keep every trial's weights in the run folder (default: only the model's).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_only, resume,
-                workers, dask_address, device, latency_device, keep_checkpoints, quiet) -> None:
+                on_data_change, workers, dask_address, device, latency_device, keep_checkpoints,
+                quiet) -> None:
     """Train the best image classifier that BUDGET buys on DATA (one sub-folder per class).
 
     \b
       autopreset fit data/ --budget 4h --prefer latency
       autopreset fit data/ --budget 10m --plan          # print the plan only
       autopreset fit data/ --out runs/r1 --resume       # continue a killed run
+      autopreset fit data/ --out runs/r1 --resume --budget 30m   # ... with 30m in all
+
+    Ctrl-C or SIGTERM stops at the next safe point, records it in the run's journal and
+    prints the command that continues the run (exit status 130, or 143 for SIGTERM).
     """
     from autopreset.pipeline import fit
 
@@ -56,25 +73,38 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
             data, budget=budget, prefer=prefer, max_latency_ms=max_latency_ms, out=out, seed=seed,
             preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
             device=device, latency_device=latency_device, progress=not quiet,
-            keep_checkpoints=keep_checkpoints,
+            keep_checkpoints=keep_checkpoints, on_data_change=on_data_change,
         )
-    except KeyboardInterrupt:
-        raise interrupted(data, out, resume=resume, since=started) from None
+    except Interrupted as exc:
+        raise _exit(exc) from None
+    except KeyboardInterrupt as exc:      # (before or after the pipeline's own handling)
+        raise _exit(interrupted(data, out, resume=resume, since=started,
+                                signal_name=getattr(exc, "signal_name", None))) from None
     if plan_only:
         return
     click.echo(f"model saved to {result.model_dir}")
 
 
-def interrupted(data: str, out: str | None, *, resume: bool, since: float) -> Interrupted:
+def _exit(exc: Interrupted) -> InterruptedExit:
+    """The message alone, with exit status 128 + the signal (130 Ctrl-C, 143 SIGTERM)."""
+    out = InterruptedExit(" ".join(str(exc).split()))
+    out.exit_code = exc.exit_status
+    return out
+
+
+def interrupted(data: str, out: str | None, *, resume: bool, since: float,
+                signal_name: str | None = None) -> Interrupted:
     """The exit line for a Ctrl-C that ended ``fit``: how to continue, when a run folder exists.
 
     With ``--out`` that folder; without, the ``runs/latest`` this command made (or resumed).
     """
     folder = Path(out) if out is not None else _latest_run(since, resume)
     if folder is None or not (folder / RUN_FILE).is_file():
-        return Interrupted("interrupted before the run started: nothing to resume")
+        by = f" by {signal_name}" if signal_name not in (None, "SIGINT") else ""
+        return Interrupted(f"interrupted{by} before the run started: nothing to resume",
+                           signal_name=signal_name)
     hint = f"autopreset fit {shlex.quote(str(data))} --out {shlex.quote(str(folder))} --resume"
-    return Interrupted(run_dir=folder, resume_hint=hint)
+    return Interrupted(run_dir=folder, resume_hint=hint, signal_name=signal_name)
 
 
 def _latest_run(since: float, resume: bool) -> Path | None:

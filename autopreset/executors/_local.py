@@ -46,7 +46,8 @@ def _worker_main(conn, objective: Callable) -> None:
     than out of its first trial. A failing warm-up is ignored; the trial will report the error.
     """
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the tuner's to handle
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the tuner's to handle,
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # and so is a SIGTERM sent to the group
     except (ValueError, OSError):
         pass
     try:

@@ -9,6 +9,11 @@ started (interpreter and imports) is charged to it too. Every phase asks the bud
 ``Budget(seconds, counts_setup=False)`` starts the clock when set-up ends instead (scan, cache,
 latency and speed measurements, worker start-up): the search then gets the same seconds however
 long set-up took on this machine (tests, and benchmarks that compare search strategies).
+
+Time already spent is charged: set-up (``charge(s)``: the process's start-up, a resumed run's
+first set-up), which a budget that does not count set-up leaves out, and the run's own
+(``charge(s, setup=False)``: a killed run's search), which every budget counts, so a resumed run
+has what its budget leaves after it.
 """
 from __future__ import annotations
 
@@ -56,6 +61,7 @@ class Budget:
         self._clock = clock
         self._start = clock()
         self._setup_done = counts_setup
+        self._carried = 0.0      # run seconds charged before a set-up-free clock starts
 
     @classmethod
     def of(cls, value) -> "Budget":
@@ -63,21 +69,28 @@ class Budget:
         return value if isinstance(value, Budget) else cls(value)
 
     # ----------------------------------------------------------------- bookkeeping
-    def charge(self, seconds: float) -> None:
-        """Count ``seconds`` already spent (process start-up, or a killed run's time)."""
-        self._start -= float(seconds)
+    def charge(self, seconds: float, *, setup: bool = True) -> None:
+        """Count ``seconds`` already spent: on set-up (process start-up, a resumed run's first
+        set-up; ignored when set-up is not counted) or, ``setup=False``, on the run itself (a
+        killed run's search; always counted)."""
+        if setup and not self.counts_setup:
+            return
+        if self._setup_done:
+            self._start -= float(seconds)
+        else:
+            self._carried += float(seconds)
 
     def setup_done(self) -> None:
         """Set-up has ended: a budget that does not count set-up starts its clock now."""
         if not self._setup_done:
-            self._start = self._clock()
+            self._start = self._clock() - self._carried
             self._setup_done = True
 
     def now(self) -> float:
         return self._clock()
 
     def elapsed(self) -> float:
-        return 0.0 if not self._setup_done else self._clock() - self._start
+        return self._carried if not self._setup_done else self._clock() - self._start
 
     def left(self) -> float:
         return self.total_s - self.elapsed()
@@ -85,7 +98,7 @@ class Budget:
     @property
     def deadline(self) -> float:
         """Absolute time (on the clock) the whole run must end by."""
-        start = self._start if self._setup_done else self._clock()
+        start = self._start if self._setup_done else self._clock() - self._carried
         return start + self.total_s
 
     # ----------------------------------------------------------------- what each step gets

@@ -31,8 +31,13 @@ class FitOptions:
     resolution: int | None = None
     keep_checkpoints: bool = False
     task: str = "classification"
+    # --resume on data that changed since the run started: "refuse" it, or "restart" the search
+    # afresh in that folder (FitRun.setup)
+    on_data_change: str = "refuse"
 
     def __post_init__(self):
+        if self.on_data_change not in ("refuse", "restart"):
+            raise InputError(f"on_data_change must be refuse or restart; got {self.on_data_change!r}")
         if self.prefer not in PREFERENCES:
             raise InputError(f"prefer must be one of {', '.join(PREFERENCES)}; got {self.prefer!r}")
         m = self.max_latency_ms

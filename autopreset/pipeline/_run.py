@@ -3,9 +3,10 @@
     run = FitRun(FitOptions(data="photos/", prefer="latency"), Budget("10m"))
     predictor = run.run()          # = setup(); plan(); search(); refit(); finish()
 
-- :meth:`FitRun.setup`: the run folder (or the run to resume), the preset, the data read the
-  task type's way, split and cached, the objective, and the executor (workers start here and
-  finish starting while the plan is measured);
+- :meth:`FitRun.setup`: the run folder (or the run to resume), locked for this process before
+  anything else, the preset, the data read the task type's way, split and cached (on
+  ``--resume``, checked against the run's), the objective, and the executor (workers start here
+  and finish starting while the plan is measured);
 - :meth:`FitRun.plan`: each candidate backbone's latency on the serving device, the preference,
   the training-speed cost model, the flip check, and the phases (:class:`FitPlan`); all of it
   goes to ``run.json`` as one :class:`RunState` (on ``--resume`` it is read back instead);
@@ -13,13 +14,16 @@
 - :meth:`FitRun.refit`: the best config on train+validation when the plan kept time for it;
 - :meth:`FitRun.finish`: the model folder, leaderboard, report, preset card, pruned weights.
 
-Only the :class:`Budget` answers how much time a step has.
+Only the :class:`Budget` answers how much time a step has. SIGINT and SIGTERM end any step the
+same way (:class:`~autopreset.errors.Interrupted`; the search stops at its next safe point).
 """
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from pathlib import Path
 
+from autopreset._signals import RaiseOnSignals, SignalReceived
 from autopreset.errors import InputError, Interrupted, RunError
 
 from ._budget import Budget, process_age
@@ -32,11 +36,18 @@ __all__ = ["FitRun"]
 class FitRun:
     """A fit in progress: options and budget in, typed state out of each step."""
 
-    def __init__(self, options: FitOptions, budget: Budget):
+    DEFAULT_BUDGET = "10m"
+
+    def __init__(self, options: FitOptions, budget: Budget | None = None):
+        """``budget`` None: 10 minutes for a new run, the run's own on ``--resume`` (a Budget
+        given to a resume sets the run's new total)."""
         from ._progress import Progress
 
-        self.options, self.budget = options, budget
-        self.progress = Progress(budget, enabled=options.progress)
+        self.budget_given = budget is not None
+        self.options = options
+        self.budget = budget if budget is not None else Budget(self.DEFAULT_BUDGET)
+        self.lock = None                          # this process's hold on the run folder
+        self.progress = Progress(self.budget, enabled=options.progress)
         self.folder: Path | None = None
         self.state: RunState | None = None       # the plan and what it was made from
         self.resumed = False
@@ -50,47 +61,75 @@ class FitRun:
 
     # ------------------------------------------------------------------ the whole run
     def run(self):
-        """Every step in order; the Predictor, or None with ``plan_only``."""
-        try:
-            self.setup()
-            self.plan()
-            if self.options.plan_only:
-                print(self.state.plan.describe())
-                return None
-            self.search()
-            self.refit()
-            return self.finish()
-        finally:
-            self.close()
+        """Every step in order; the Predictor, or None with ``plan_only``. A SIGINT or SIGTERM
+        outside the search (which stops at its next safe point) ends the run at once; either way
+        :class:`Interrupted` says whether ``--resume`` can continue it."""
+        with RaiseOnSignals():
+            try:
+                self.setup()
+                if self.options.plan_only and self.resumed:    # --resume --plan
+                    from ._resume import resumed_plan
+
+                    print(resumed_plan(self))
+                    return None
+                self.plan()
+                if self.options.plan_only:
+                    print(self.state.plan.describe())
+                    return None
+                self.search()
+                self.refit()
+                return self.finish()
+            except SignalReceived as exc:
+                raise self.interrupted(exc.signal_name) from None
+            finally:
+                self.close()
 
     def close(self) -> None:
-        self.progress.close()
-        if self.executor is not None:
-            self.executor.close()
-        if self.client is not None:
-            self.client.close()
-        self.executor = self.client = None
+        try:
+            self.progress.close()
+            if self.executor is not None:
+                self.executor.close()
+            if self.client is not None:
+                self.client.close()
+            self.executor = self.client = None
+        finally:        # last, whatever happened: the run folder is free (a failed start: gone)
+            if self.lock is not None:
+                self.lock.release()
+                self.lock = None
 
     # ------------------------------------------------------------------ 1. set-up
     def setup(self) -> None:
-        """Run folder, resumed state, preset, data, objective and executor."""
-        from ._data import prepare_data
-        from autopreset.executors import make_executor, worker_threads
-        from ._runfolder import RUN_FILE, prepare_run_folder, read_json
+        """Run folder, resumed state, preset, data, objective and executor.
+
+        The run folder is locked first (one fit per folder: a second one is refused before it
+        reads or writes anything there). ``--resume`` checks the data against the run's
+        fingerprint: changed data is refused, or with ``on_data_change="restart"`` the old run
+        is discarded and the search starts afresh in that folder."""
+        from ._runfolder import find_run, open_run_folder
 
         opt = self.options
         self.budget.charge(process_age())
+        if opt.plan_only and opt.resume:         # --resume --plan only reads the run
+            self.folder = find_run(opt.out)
+            self.state, self.resumed = self._read_state(), True
+            return
         if not opt.plan_only:
-            self.folder = prepare_run_folder(opt.out, resume=opt.resume)
-        if opt.resume:
-            self._load_state(RunState.from_json(read_json(self.folder / RUN_FILE),
-                                                source=str(self.folder / RUN_FILE)))
+            self.folder, self.lock = open_run_folder(opt.out, resume=opt.resume)
+        from ._data import prepare_data
+        from ._resume import restart, resume
+        from autopreset.executors import make_executor, worker_threads
+
+        saved = self.state = self._read_state() if opt.resume else None
         self.preset = self._load_preset()
+        self.data = prepare_data(opt.data, seed=saved.seed if saved else opt.seed, task=opt.task,
+                                 resolution=saved.resolution if saved else opt.resolution)
+        if saved is not None:
+            change = saved.data_change(self.data.dataset)
+            if change is None:
+                resume(self, saved)
+            else:
+                restart(self, saved, change)
         st = self.state
-        self.data = prepare_data(opt.data, seed=st.seed if st else opt.seed, task=opt.task,
-                                 resolution=st.resolution if st else opt.resolution)
-        if st is not None:
-            st.check_data(self.data.dataset.fingerprint, opt.data, self.folder)
         self.say(f"data: {self.data.describe()} ({self.budget.elapsed():.1f}s)")
         n_workers = st.plan.n_workers if st else _n_workers(opt.workers, opt.dask)
         threads = worker_threads(n_workers, opt.dask)
@@ -103,20 +142,11 @@ class FitRun:
         if not opt.plan_only:           # (local workers start while the plan is measured)
             self.executor, self.client = make_executor(n_workers, opt.dask, self.objective)
 
-    def _load_state(self, state: RunState) -> None:
-        """Resume: the run keeps its budget, preference and seed; say so where they differ."""
-        from ._runfolder import journal_spent
+    def _read_state(self) -> RunState:
+        from ._runfolder import RUN_FILE, read_json
 
-        opt = self.options
-        kept = state.kept(budget_s=self.budget.total_s, prefer=opt.prefer, seed=opt.seed,
-                          max_latency_ms=opt.max_latency_ms, resolution=opt.resolution)
-        if kept:
-            self.say("--resume keeps the run's " + ", ".join(kept))
-        budget = Budget(state.budget_s, counts_setup=self.budget.counts_setup,
-                        clock=self.budget.now)
-        budget.charge(self.budget.elapsed() + state.setup_s + journal_spent(self.folder))
-        self.budget = self.progress.budget = budget
-        self.state, self.resumed = state, True
+        path = self.folder / RUN_FILE
+        return RunState.from_json(read_json(path), source=str(path))
 
     def _load_preset(self):
         from autopreset.portfolio import Preset, load_preset
@@ -159,7 +189,8 @@ class FitRun:
                 seed=opt.seed, resolution=d.resolution, device=self.device,
                 latency_device=opt.latency_device, setup_s=budget.elapsed(),
                 preset=self.preset.to_json(), preference=pref, cost=cost, plan=plan,
-                mirror_check=mirror.to_json(), task=d.kind.name)
+                mirror_check=mirror.to_json(), task=d.kind.name, n_images=len(d.dataset),
+                class_counts=d.dataset.class_counts())
             if opt.plan_only:
                 return
             create_run_folder(self.folder, default=opt.out is None and not opt.resume)
@@ -252,11 +283,21 @@ class FitRun:
 
     def check_interrupted(self, result) -> None:
         signal_name = getattr(result, "interrupted", None)
-        if not signal_name:
-            return
+        if signal_name:
+            raise self.interrupted(signal_name)
+
+    def interrupted(self, signal_name: str | None) -> Interrupted:
+        """The error a signal ends the run with: how to continue it, when there is a run."""
+        from ._runfolder import RUN_FILE
+
         self.progress.close()
-        hint = f"autopreset fit {self.options.data} --out {self.folder} --resume"
-        raise Interrupted(run_dir=self.folder, resume_hint=hint, signal_name=signal_name)
+        if self.folder is None or self.options.plan_only or not (self.folder / RUN_FILE).is_file():
+            by = f" by {signal_name}" if signal_name not in (None, "SIGINT") else ""
+            return Interrupted(f"interrupted{by} before the run started: nothing to resume",
+                               signal_name=signal_name)
+        hint = (f"autopreset fit {shlex.quote(str(self.options.data))} "
+                f"--out {shlex.quote(str(self.folder))} --resume")
+        return Interrupted(run_dir=self.folder, resume_hint=hint, signal_name=signal_name)
 
     # ------------------------------------------------------------------ 4. refit
     def refit(self) -> None:
@@ -275,7 +316,7 @@ class FitRun:
             reasons = "; ".join(sorted({t.reason for t in self.result.trials if t.reason}))[:300]
             raise RunError(f"no trial finished an epoch within the budget of "
                            f"{self.budget.total_s:.0f}s ({reasons or 'no trials ran'}); "
-                           "give a larger --budget")
+                           "give a larger --budget (with --resume, it continues this run)")
         return finish(self)
 
 
