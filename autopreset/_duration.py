@@ -1,9 +1,16 @@
-"""Durations such as ``90s``, ``10m``, ``4h``, ``1h30m`` or a plain number of seconds."""
+"""Durations such as ``90s``, ``10m``, ``4h``, ``1h30m`` or a plain number of seconds.
+
+A duration is at most :data:`MAX_DURATION_S` (30 days): a budget of ``1e9`` seconds (31 years)
+is a typo or a tampered run.json, not a plan.
+"""
 from __future__ import annotations
 
 import re
 
 from autopreset.errors import InputError
+
+#: The longest duration accepted (a fit budget, ``zoo run --stop-after``): 30 days.
+MAX_DURATION_S = 30 * 86400.0
 
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
@@ -38,6 +45,9 @@ def parse_duration(value: str | int | float) -> float:
                 ) from None
     if not seconds > 0 or seconds != seconds or seconds == float("inf"):
         raise InputError(f"invalid duration {value!r}: must be a positive, finite time")
+    if seconds > MAX_DURATION_S:
+        raise InputError(f"invalid duration {str(value)[:40]!r}: {seconds:.3g} s is longer than "
+                         f"30 days ({MAX_DURATION_S:.0f} s), the most a budget may be")
     return seconds
 
 

@@ -8,10 +8,26 @@
 Loading reads JSON and safetensors only: a shared model folder cannot run code on load.
 Prediction applies exactly the evaluation preprocessing used in training
 (:func:`autopreset.data.preprocess`).
+
+A model folder is shared data, so loading checks every field before anything is built, and a
+damaged or tampered folder is a one-line :class:`~autopreset.errors.InputError` naming the
+file and the field (``autopreset predict``/``evaluate``/``export`` exit 2 with ``Error: ...``):
+
+- model.json: at most 16 MiB, strict UTF-8 JSON nested at most 32 levels; every key known and
+  typed; ``backbone`` a model of timm's registry or the catalog (no hub name, path or URL);
+  ``classes`` 2..100000 distinct non-empty names; ``input_size`` 8..4096; ``mean`` and ``std``
+  three finite numbers (``mean`` in [-10, 10], ``std`` in [1e-6, 10]); ``model_kwargs`` only
+  the harmless timm arguments of ``autopreset.backbones._create.MODEL_KWARGS`` (dropout rates,
+  pooling; nothing that loads a file);
+- model.safetensors: a safetensors file whose header matches the file (a pickle or a
+  ``torch.save`` archive is refused, never unpickled) and whose tensors match the backbone
+  built from model.json, shape by shape; a classifier with a different number of outputs than
+  ``classes`` is named as such.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -26,6 +42,12 @@ from autopreset.errors import InputError
 __all__ = ["MODEL_FORMAT", "ModelCard", "Predictor", "load", "library_versions"]
 
 MODEL_FORMAT = "autopreset.model/1"
+#: The largest model.json read (fit writes a few KiB).
+MAX_CARD_BYTES = 16 * 1024 * 1024
+MAX_CLASSES = 100_000
+MAX_CLASS_NAME = 1_000
+MAX_TEXT = 10_000        # ``pretrained``, ``created``, ``data_fingerprint``, a version string
+INPUT_SIZES = (8, 4096)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
@@ -53,25 +75,114 @@ class ModelCard:
 
     @classmethod
     def from_json(cls, obj: Any, *, source: str = "model.json") -> ModelCard:
+        """Check a parsed model.json (every field; see the module docstring) and build the card.
+        InputError ``source: field: why`` for the first problem."""
         if not isinstance(obj, dict):
             raise InputError(f"{source}: expected a JSON object")
         if obj.get("format") != MODEL_FORMAT:
-            raise InputError(f"{source}: format {obj.get('format')!r} is not {MODEL_FORMAT!r}")
+            raise InputError(f"{source}: format {_short(obj.get('format'))} is not {MODEL_FORMAT!r}")
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(obj) - known)
         if unknown:
-            raise InputError(f"{source}: unknown key {unknown[0]!r}")
+            raise InputError(f"{source}: unknown key {_short(unknown[0])}")
         for key in ("backbone", "classes", "input_size", "mean", "std"):
             if key not in obj:
                 raise InputError(f"{source}: missing key {key!r}")
-        if not isinstance(obj["classes"], list) or len(obj["classes"]) < 2:
-            raise InputError(f"{source}: 'classes' must list at least two class names")
-        if not isinstance(obj["input_size"], int) or obj["input_size"] < 1:
-            raise InputError(f"{source}: 'input_size' must be a positive integer")
-        for key in ("mean", "std"):
-            if not (isinstance(obj[key], list) and len(obj[key]) == 3):
-                raise InputError(f"{source}: {key!r} must be a list of 3 numbers")
+        for key, check in _CARD_CHECKS.items():
+            if key in obj:
+                problem = check(obj[key])
+                if problem:
+                    raise InputError(f"{source}: {key}: {problem}")
+        if "model_kwargs" in obj:
+            from autopreset.backbones._create import check_model_kwargs
+
+            check_model_kwargs(obj["model_kwargs"], where=f"{source}: model_kwargs")
         return cls(**obj)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities (a metric that was never measured) as null: model.json
+    is standard JSON, which the loader's strict reader accepts."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_backbone(value: Any) -> str | None:
+    from autopreset.backbones._create import backbone_problem
+
+    problem = backbone_problem(value)
+    return None if problem is None else f"{_short(value)} {problem}"
+
+
+def _check_classes(value: Any) -> str | None:
+    if not isinstance(value, list) or len(value) < 2:
+        return "must list at least two class names"
+    if len(value) > MAX_CLASSES:
+        return f"{len(value)} classes is more than the {MAX_CLASSES} allowed"
+    seen: set[str] = set()
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or not name or len(name) > MAX_CLASS_NAME:
+            return (f"[{i}]: {_short(name)} is not a class name (a non-empty string of at most "
+                    f"{MAX_CLASS_NAME} characters)")
+        if name in seen:
+            return f"{_short(name)} appears twice"
+        seen.add(name)
+    return None
+
+
+def _check_input_size(value: Any) -> str | None:
+    low, high = INPUT_SIZES
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return f"must be an integer from {low} to {high} (pixels), got {_short(value)}"
+    return None
+
+
+def _numbers(low: float, high: float):
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, list) and len(value) == 3 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and low <= v <= high for v in value)
+        if not ok:
+            return (f"must be a list of 3 finite numbers in [{low:g}, {high:g}] (one per RGB "
+                    f"channel), got {_short(value)}")
+        return None
+    return check
+
+
+def _is_object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else f"expected a JSON object, got {_short(value)}"
+
+
+def _is_text(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        return f"expected a string of at most {MAX_TEXT} characters, got {_short(value)}"
+    return None
+
+
+def _check_versions(value: Any) -> str | None:
+    if not isinstance(value, dict) or len(value) > 100 or not all(
+            isinstance(v, str) and len(v) <= MAX_TEXT for v in value.values()):
+        return "expected an object of at most 100 library versions (strings)"
+    return None
+
+
+_CARD_CHECKS = {
+    "backbone": _check_backbone, "classes": _check_classes, "input_size": _check_input_size,
+    "mean": _numbers(-10.0, 10.0), "std": _numbers(1e-6, 10.0),
+    "config": _is_object, "metrics": _is_object,
+    "latency_ms": _is_object, "pretrained": _is_text, "data_fingerprint": _is_text,
+    "versions": _check_versions, "created": _is_text,
+}
 
 
 def library_versions() -> dict[str, str]:
@@ -113,7 +224,8 @@ class Predictor:
             state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
             with atomic_path(staging / "model.safetensors") as tmp:
                 save_file(state, str(tmp), metadata={"format": MODEL_FORMAT})
-            text = json.dumps(self.card.to_json(), indent=2, ensure_ascii=False) + "\n"
+            text = json.dumps(_finite(self.card.to_json()), indent=2, ensure_ascii=False,
+                              allow_nan=False) + "\n"
             write_bytes_atomic(staging / "model.json", text.encode("utf-8"))
             if path.exists():
                 old = path.with_name(f".{path.name}.old")
@@ -132,8 +244,12 @@ class Predictor:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Predictor:
-        """Rebuild the architecture from ``model.json`` and fill it from ``model.safetensors``."""
-        from safetensors.torch import load_file
+        """Rebuild the architecture from ``model.json`` and fill it from ``model.safetensors``.
+
+        Every field and the weights' header are checked first (module docstring); reads JSON
+        and safetensors only, never a pickle."""
+        from autopreset.backbones._create import (load_safetensors, read_json_file,
+                                                  read_safetensors_header)
 
         path = Path(path)
         if not path.is_dir():
@@ -142,17 +258,18 @@ class Predictor:
         for needed in (card_path, weights_path):
             if not needed.is_file():
                 raise FileNotFoundError(f"{needed}: missing (not an autopreset model folder?)")
-        try:
-            obj = json.loads(card_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{card_path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        obj = read_json_file(card_path, max_bytes=MAX_CARD_BYTES, what="model.json")
         card = ModelCard.from_json(obj, source=str(card_path))
-        module = build_module(card)
-        state = load_file(str(weights_path))
-        missing, unexpected = module.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise InputError(f"{weights_path}: weights do not match backbone {card.backbone!r} "
-                             f"({len(missing)} missing, {len(unexpected)} unexpected tensors)")
+        header = read_safetensors_header(weights_path)
+        module = build_module(card, source=str(card_path))
+        _check_weights(module, header, card, weights_path)
+        state = load_safetensors(weights_path)
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as exc:   # shapes were checked: only a broken file gets here
+            reason = " ".join(str(exc).split())[:200]
+            raise InputError(f"{weights_path}: weights do not load into backbone "
+                             f"{card.backbone!r} ({reason})") from None
         return cls(module, card, model_dir=path)
 
     # ---- prediction ---------------------------------------------------------------------
@@ -237,13 +354,63 @@ class Predictor:
         return export_model(self.module, self.card.input_size, fmt, Path(output))
 
 
-def build_module(card: ModelCard):
-    """The untrained architecture named by ``card`` (never downloads weights)."""
+def build_module(card: ModelCard, *, source: str = "model.json"):
+    """The untrained architecture named by ``card`` (never downloads or reads weights: timm
+    gets ``pretrained=False`` and only the allowed ``model_kwargs``)."""
     from autopreset.backbones import create_backbone
 
-    module = create_backbone(card.backbone, num_classes=len(card.classes), pretrained=False,
-                             **card.model_kwargs)
+    try:
+        module = create_backbone(card.backbone, num_classes=len(card.classes), pretrained=False,
+                                 **card.model_kwargs)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - timm refuses a kwarg this architecture lacks
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InputError(f"{source}: backbone {card.backbone!r} cannot be built with model_kwargs "
+                         f"{_short(card.model_kwargs)} ({reason})") from None
     return module[0] if isinstance(module, tuple) else module
+
+
+def _kind(dtype: str) -> str:
+    """The kind of a safetensors dtype: float (F32, BF16, F8_...), int, complex or bool."""
+    if dtype == "BOOL":
+        return "bool"
+    return {"F": "float", "B": "float", "I": "int", "U": "int", "C": "complex"}.get(dtype[:1], "?")
+
+
+def _torch_kind(dtype) -> str:
+    if dtype.is_floating_point:
+        return "float"
+    if dtype.is_complex:
+        return "complex"
+    return "bool" if str(dtype) == "torch.bool" else "int"
+
+
+def _check_weights(module, header: dict, card: ModelCard, weights_path: Path) -> None:
+    """Every tensor of ``module`` in the header with its shape, and nothing else; the
+    classifier's output size is checked against the classes by name."""
+    from autopreset.backbones._create import classifier_prefixes
+
+    own = module.state_dict()
+    missing = [k for k in own if k not in header]
+    unexpected = [k for k in header if k not in own]
+    if missing or unexpected:
+        example = _short((missing or unexpected)[0])
+        raise InputError(f"{weights_path}: weights do not match backbone {card.backbone!r} "
+                         f"({len(missing)} missing, {len(unexpected)} unexpected tensors, e.g. "
+                         f"{example})")
+    head = classifier_prefixes(module)
+    for key, tensor in own.items():
+        dtype, shape = header[key]
+        if tuple(tensor.shape) != shape:
+            if key.startswith(head) and shape and tensor.ndim and shape[1:] == tuple(tensor.shape)[1:]:
+                raise InputError(f"{weights_path}: the classifier ({key}) has {shape[0]} outputs but "
+                                 f"model.json lists {len(card.classes)} classes")
+            raise InputError(f"{weights_path}: tensor {_short(key)} has shape {list(shape)}, backbone "
+                             f"{card.backbone!r} needs {list(tensor.shape)}")
+        if _kind(dtype) != _torch_kind(tensor.dtype):   # float16 into float32 casts; int does not
+            raise InputError(f"{weights_path}: tensor {_short(key)} is {dtype}, backbone "
+                             f"{card.backbone!r} needs {str(tensor.dtype).removeprefix('torch.')}")
 
 
 def expand_paths(paths: list[str | os.PathLike]) -> list[Path]:

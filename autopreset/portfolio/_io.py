@@ -1,4 +1,9 @@
-"""Loading, saving and listing presets. JSON only: loading a preset never runs code."""
+"""Loading, saving and listing presets. JSON only: loading a preset never runs code.
+
+A preset file larger than :data:`MAX_PRESET_BYTES` (4 MiB; the shipped ones are about 20 KiB)
+is refused before it is read; the JSON must be UTF-8, without NaN, Infinity or a repeated
+key, nested at most 32 levels deep (``autopreset.backbones``'s strict JSON reader).
+"""
 from __future__ import annotations
 
 import json
@@ -13,6 +18,8 @@ from autopreset.errors import InputError
 from ._preset import Preset
 
 _PACKAGE = "autopreset.presets"
+#: The largest preset file read.
+MAX_PRESET_BYTES = 4 * 1024 * 1024
 
 
 def list_presets() -> list[str]:
@@ -37,7 +44,7 @@ def load_preset(path_or_name: "str | os.PathLike | Preset") -> Preset:
     if path.is_file() or text.endswith(".json") or os.sep in text or "/" in text:
         if not path.is_file():
             raise InputError(f"{text}: preset file not found")
-        return _parse(path.read_bytes(), source=text)
+        return Preset.from_json(read_preset_json(path, source=text), source=text)
     if text not in list_presets():
         raise InputError(f"unknown preset {text!r}: shipped presets are {', '.join(list_presets())}; "
                          "or give the path of a preset .json file")
@@ -45,9 +52,15 @@ def load_preset(path_or_name: "str | os.PathLike | Preset") -> Preset:
     return _parse(data, source=f"{text}.json")
 
 
-def read_preset_json(path: "str | os.PathLike") -> Any:
-    """The parsed JSON of a preset file (not validated); errors name the file."""
-    return _loads(Path(path).read_bytes(), source=os.fspath(path))
+def read_preset_json(path: "str | os.PathLike", *, source: str | None = None) -> Any:
+    """The parsed JSON of a preset file (not validated); errors name the file (or ``source``)."""
+    from autopreset.backbones._create import read_json_file
+
+    source = source or os.fspath(path)
+    try:
+        return read_json_file(path, max_bytes=MAX_PRESET_BYTES, source=source, what="preset file")
+    except FileNotFoundError:
+        raise InputError(f"{source}: preset file not found") from None
 
 
 def save_preset(preset: Preset, path: "str | os.PathLike") -> Path:
@@ -57,28 +70,8 @@ def save_preset(preset: Preset, path: "str | os.PathLike") -> Path:
 
 
 def _parse(data: bytes, *, source: str) -> Preset:
-    return Preset.from_json(_loads(data, source=source), source=source)
+    from autopreset.backbones._create import read_json
 
-
-def _loads(data: bytes, *, source: str) -> Any:
-    def no_constants(name: str) -> Any:
-        raise InputError(f"{name} is not allowed (JSON has no NaN or Infinity)")
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in out:
-                raise InputError(f"key {k!r} appears twice in one object")
-            out[k] = v
-        return out
-
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        return json.loads(text, parse_constant=no_constants, object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
-    except ValueError as exc:
-        raise InputError(f"{source}: not valid JSON: {exc}") from None
+    if len(data) > MAX_PRESET_BYTES:
+        raise InputError(f"{source}: too large for a preset file (at most 4.0 MiB)")
+    return Preset.from_json(read_json(data, source=source), source=source)

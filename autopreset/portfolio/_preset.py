@@ -9,6 +9,17 @@ the same on a machine whose catalog lacks a backbone registered here.
 A preset is the prior knowledge ``autopreset fit`` starts from: the portfolio phase evaluates
 its configs first (best-known first), then narrows the space around the winners and runs
 Hyperband (Li et al., 2018, JMLR 18(185)) with the preset's ``eta`` and resource bounds.
+
+A preset file is shared data, so validation bounds everything fit would act on (any problem is
+a one-line :class:`~autopreset.errors.InputError` naming the source and the key path):
+
+- backbones: each must be in the backbone catalog or a model of timm's registry; hub names
+  (``hf-hub:...``), paths and URLs are refused (``autopreset.backbones``'s name check), so fit
+  never fetches or reads what a preset names;
+- numbers of the space (domain bounds, choices, constants) are finite and within ``±1e9``,
+  and the trainer's keys within their sane ranges (:data:`KEY_RANGES`: ``batch_size`` 1..65536,
+  ``lr`` (0, 10], ...); choices and constants are JSON scalars;
+- sizes: see :mod:`._schema` (strings, lists, the portfolio, Hyperband's ``eta`` and resources).
 """
 from __future__ import annotations
 
@@ -19,7 +30,20 @@ from typing import Any, Iterable, Mapping
 from autopreset.errors import InputError
 from autopreset.space import Categorical, Domain, Float, Int, Ordinal, space_from_json, space_to_json
 
-from ._schema import FORMAT, PRESET_SCHEMA, check, join, show
+from ._schema import FORMAT, MAX_STRING, PRESET_SCHEMA, check, join, show
+
+#: The sane range of the trainer's numeric config keys: (low, high, low excluded, integer).
+#: A preset's space (bounds, choices, constants) must stay within them.
+KEY_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "lr": (0.0, 10.0, True, False),
+    "momentum": (0.0, 1.0, False, False),
+    "weight_decay": (0.0, 1.0, False, False),
+    "label_smoothing": (0.0, 0.99, False, False),
+    "crop_scale": (0.0, 1.0, True, False),
+    "batch_size": (1, 65536, False, True),
+}
+#: Any other number in a space: finite and at most this in magnitude.
+MAX_NUMBER = 1e9
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,11 +161,13 @@ def validate_preset(doc: Any, *, source: str = "preset") -> dict[str, Any]:
 
 
 def _checked(doc: Any, *, source: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """(space, every backbone's tier) of a valid document; ValueError naming ``source``."""
+    """(space, every backbone's tier) of a valid document; InputError naming ``source``."""
     try:
         return _validate(doc)
     except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 600 else message[:597] + "..."
+        raise InputError(f"{source}: {message}") from None
 
 
 def _validate(doc: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -150,9 +176,12 @@ def _validate(doc: Any) -> tuple[dict[str, Any], dict[str, str]]:
                          f"{show(FORMAT)})")
     check(doc, PRESET_SCHEMA)
     space = _space(doc["space"])
+    _check_bounds(space)
     for i, entry in enumerate(doc["portfolio"]):
         check_config(space, entry["config"], join(join("portfolio", i), "config"))
-    tiers = _tiers(_backbones(space), doc.get("tiers", {}))
+    backbones = _backbones(space)
+    tiers = _tiers(backbones, doc.get("tiers", {}))
+    _check_backbone_names(backbones)
     for i, entry in enumerate(doc["portfolio"]):
         bb = entry["config"].get("backbone")
         if "tier" in entry and bb in tiers and entry["tier"] != tiers[bb]:
@@ -179,9 +208,59 @@ def _tiers(backbones: list | None, given: dict[str, str]) -> dict[str, str]:
     missing = [b for b in backbones if b not in given and b not in known]
     if missing:
         raise ValueError(f"tiers: backbone {show(missing[0])} of the search space has no tier (it is "
-                         f"not in the backbone catalog: give its tier here, or add it with "
-                         f"autopreset.backbones.register_backbone)")
+                         f"not in the backbone catalog: give its tier here if it is a timm model, "
+                         f"or add it with autopreset.backbones.register_backbone)")
     return {b: given.get(b, known.get(b)) for b in backbones}
+
+
+def _check_backbone_names(backbones: list | None) -> None:
+    """Every backbone is in the catalog or timm's registry: no hub name, path or URL."""
+    from autopreset.backbones._create import backbone_problem, show_name
+
+    where = "space.params.backbone"
+    for name in backbones or []:
+        problem = backbone_problem(name)
+        if problem:
+            raise ValueError(f"{where}: backbone {show_name(name)} {problem}")
+
+
+def _check_bounds(space: Mapping[str, Any]) -> None:
+    """Numbers finite and sane (the trainer's keys within :data:`KEY_RANGES`); choices and
+    constants JSON scalars, strings of bounded length."""
+    for key, dom in space.items():
+        where = f"space.params.{join('', key)}"
+        if isinstance(dom, (Float, Int)):
+            values, what = [dom.low, dom.high], "bound"
+        elif isinstance(dom, (Categorical, Ordinal)):
+            values = list(dom.choices if isinstance(dom, Categorical) else dom.values)
+            what = "value"
+        else:
+            values, what = [dom], "constant"
+        for value in values:
+            problem = _value_problem(key, value)
+            if problem:
+                raise ValueError(f"{where}: {what} {show(value)} {problem}")
+
+
+def _value_problem(key: str, value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return "is not a number" if key in KEY_RANGES else None
+    if isinstance(value, str):
+        if key in KEY_RANGES:
+            return "is not a number"
+        return None if len(value) <= MAX_STRING else f"is longer than {MAX_STRING} characters"
+    if not isinstance(value, (int, float)):
+        return "is not a JSON number, string, boolean or null"
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        return f"is not a finite number within ±{MAX_NUMBER:g}"
+    if key not in KEY_RANGES:
+        return None
+    low, high, open_low, integer = KEY_RANGES[key]
+    if integer and int(value) != value:
+        return "is not an integer"
+    if value < low or value > high or (open_low and value == low):
+        return f"is outside {'(' if open_low else '['}{low:g}, {high:g}] (the sane range of {key})"
+    return None
 
 
 def _space(obj: dict[str, Any]) -> dict[str, Any]:
