@@ -64,10 +64,12 @@ def fsync_dir(path: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, mode: int | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, mode: int | None = None,
+                sync: bool = True) -> Iterator[Path]:
     """Yield a temp file name beside ``path``; when the block ends without an error the file
-    is fsync'ed, given ``mode`` (default :func:`file_mode`) and renamed onto ``path``.
-    On an error it is deleted and ``path`` is left as it was."""
+    is fsync'ed (unless ``sync=False``: a killed process loses nothing the kernel has, only a
+    crash of the machine does), given ``mode`` (default :func:`file_mode`) and renamed onto
+    ``path``. On an error it is deleted and ``path`` is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -78,28 +80,31 @@ def atomic_path(path: str | os.PathLike, *, mode: int | None = None) -> Iterator
         os.chmod(tmp, mode)    # writers that reopen the file keep it; mkstemp gave 0600
         yield tmp
         os.chmod(tmp, mode)    # (a writer may have replaced the file)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if sync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
-        fsync_dir(path.parent)
+        if sync:
+            fsync_dir(path.parent)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path:
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, mode: int | None = None,
+                       sync: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically; the file gets ``mode`` (default: as ``open``)."""
-    with atomic_path(path, mode=mode) as tmp:
+    with atomic_path(path, mode=mode, sync=sync) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(data)
     return Path(path)
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any, *, indent: int | None = 1,
-                      default: Callable[[Any], Any] | None = None) -> Path:
+                      default: Callable[[Any], Any] | None = None, sync: bool = True) -> Path:
     """Write ``obj`` as UTF-8 JSON (unicode kept, NaN refused) to ``path`` atomically."""
     text = json.dumps(obj, indent=indent, ensure_ascii=False, default=default, allow_nan=False)
-    return write_bytes_atomic(path, (text + "\n").encode("utf-8"))
+    return write_bytes_atomic(path, (text + "\n").encode("utf-8"), sync=sync)
 
 
 def make_dir_temp(parent: str | os.PathLike, *, prefix: str) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from autopreset._atomic import atomic_path
+from autopreset._faults import fault_point
 from autopreset._atomic import write_json_atomic as _write_json_atomic
 
 __all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint", "drop_weights",
@@ -39,15 +40,16 @@ def jsonable(obj):
     return json.loads(json.dumps(obj, default=json_default))
 
 
-def write_json_atomic(path: Path, obj) -> None:
-    _write_json_atomic(path, obj, indent=None, default=json_default)
+def write_json_atomic(path: Path, obj, *, sync: bool = True) -> None:
+    _write_json_atomic(path, obj, indent=None, default=json_default, sync=sync)
 
 
-def save_tensors_atomic(path: Path, tensors: dict) -> None:
-    """Write ``tensors`` as safetensors to ``path`` atomically (fsync'ed, the umask's mode)."""
+def save_tensors_atomic(path: Path, tensors: dict, *, sync: bool = True) -> None:
+    """Write ``tensors`` as safetensors to ``path`` atomically (fsync'ed unless ``sync=False``,
+    the umask's mode)."""
     from safetensors.torch import save_file
 
-    with atomic_path(path) as tmp:
+    with atomic_path(path, sync=sync) as tmp:
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
 
 
@@ -104,8 +106,12 @@ def restore_rng(tensors: dict, plain: dict) -> None:
 
 
 def save_checkpoint(directory: Path, *, model, optimizer, meta: dict,
-                    best_state: dict | None = None) -> None:
-    """Write model + optimizer + RNG state for ``meta["epoch"]``; ``best_state`` if new."""
+                    best_state: dict | None = None, durable: bool = True) -> None:
+    """Write model + optimizer + RNG state for ``meta["epoch"]``; ``best_state`` if new.
+
+    The tensor files carry the epoch in their name and checkpoint.json is replaced last, so a
+    kill at any moment leaves the previous checkpoint whole. ``durable=False`` skips the fsyncs
+    (the checkpoints between epochs: a killed process loses nothing; a machine crash may)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     epoch = int(meta["epoch"])
@@ -115,13 +121,14 @@ def save_checkpoint(directory: Path, *, model, optimizer, meta: dict,
     tensors.update(opt_tensors)
     tensors.update(rng_tensors)
     name = f"state-{epoch:05d}.safetensors"
-    save_tensors_atomic(directory / name, tensors)
+    save_tensors_atomic(directory / name, tensors, sync=durable)
     meta = dict(meta, format=FORMAT, tensors=name, optimizer=opt_meta, rng=rng_plain)
     if best_state is not None:
         best_name = f"best-{int(meta['best']['epoch']):05d}.safetensors"
-        save_tensors_atomic(directory / best_name, best_state)
+        save_tensors_atomic(directory / best_name, best_state, sync=durable)
         meta["best_tensors"] = best_name
-    write_json_atomic(directory / META, meta)
+    fault_point("checkpoint")
+    write_json_atomic(directory / META, meta, sync=durable)
     _remove_tensor_files(directory, keep={name, meta.get("best_tensors")})
 
 

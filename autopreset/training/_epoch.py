@@ -173,7 +173,7 @@ class EpochRunner:
                                for k, v in self.model.state_dict().items()}
 
     # ---- checkpoints --------------------------------------------------------------------
-    def save(self, directory: Path, config: dict) -> None:
+    def save(self, directory: Path, config: dict, *, durable: bool = True) -> None:
         meta = {"epoch": self.epoch, "config": config, "backbone": self.cfg["backbone"],
                 "classes": list(self.task.classes), "input_size": self.task.input_size,
                 "mean": list(self.mean), "std": list(self.std), "seed": self.seed,
@@ -191,7 +191,7 @@ class EpochRunner:
         if self.best_state is None and previous and previous.get("best_tensors"):
             meta["best_tensors"] = previous["best_tensors"]
         save_checkpoint(Path(directory), model=self.model, optimizer=self.optimizer,
-                        meta=meta, best_state=self.best_state)
+                        meta=meta, best_state=self.best_state, durable=durable)
         self.best_state = None
 
     def restore(self, directory: Path, config: dict) -> int:

@@ -32,5 +32,7 @@ class RecordingReporter:
     def report(self, resource: int, metric: float, **extra) -> bool:
         if not math.isfinite(metric):
             raise TrialFailedError(f"metric is not finite at resource {resource}: {metric}")
+        if self.results and int(resource) <= self.results[-1]["resource"]:
+            return self.stop_at is None or resource < self.stop_at     # said again on a restore
         self.results.append(dict(resource=int(resource), metric=float(metric), **extra))
         return self.stop_at is None or resource < self.stop_at

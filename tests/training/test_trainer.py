@@ -24,7 +24,13 @@ COMPARED = ("resource", "metric", "val_loss", "train_loss", "lr")
 
 
 def _curve(results):
-    return [{k: r[k] for k in COMPARED} for r in results]
+    """Per-epoch results in order; a resumed trial says its restored epoch again first (the
+    tuner skips a report it already has), so a repeat must equal the first."""
+    seen = {}
+    for r in results:
+        row = {k: r[k] for k in COMPARED}
+        assert seen.setdefault(r["resource"], row) == row, f"epoch {r['resource']} differs on restore"
+    return [seen[k] for k in sorted(seen)]
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +167,25 @@ def test_dropped_weights_keep_the_record_and_read_as_no_checkpoint(uninterrupted
     assert pick_best(SimpleNamespace(trials=[SimpleNamespace(
         trial_id=0, status="completed", checkpoint_dir=str(ckpt), config=dict(CONFIG))]), 100) is None
     assert drop_weights(ckpt) == 0
+
+
+def test_a_trial_killed_mid_run_resumes_at_its_last_finished_epoch(folder, task_and_data,
+                                                                   uninterrupted, tmp_path):
+    """Checkpoints at every epoch boundary: SIGKILL after the third epoch's training (before its
+    checkpoint) leaves epoch 2's checkpoint whole, and the trial goes on from there."""
+    import os
+
+    _, task = task_and_data
+    ckpt = tmp_path / "trial"
+    worker = Path(__file__).with_name("_resume_worker.py")
+    env = dict(os.environ, AUTOPRESET_FAULT="epoch:3")
+    proc = subprocess.run([sys.executable, str(worker), str(folder),
+                           str(Path(task.cache.path).parents[1]), str(ckpt), "3",
+                           str(tmp_path / "never.json")], env=env, timeout=120)
+    assert proc.returncode == -9 and not (tmp_path / "never.json").exists()
+    assert json.loads((ckpt / "checkpoint.json").read_text())["epoch"] == 2
+    assert not [p for p in ckpt.iterdir() if p.suffix == ".tmp"]
+    resumed = RecordingReporter(checkpoint_dir=ckpt, max_resource=3, seed=11)
+    task(dict(CONFIG), resumed)
+    assert [r["resource"] for r in resumed.results] == [2, 3]     # epoch 2 said again, then 3
+    assert _curve(resumed.results) == _curve(uninterrupted.results)[1:]
