@@ -30,7 +30,8 @@ import fcntl
 import os
 import signal
 
-__all__ = ["POINTS", "fault_point", "FAULT_ENV", "STATE_ENV"]
+__all__ = ["POINTS", "fault_point", "fault_hit", "kill_run", "mark_main_process", "FAULT_ENV",
+           "STATE_ENV"]
 
 FAULT_ENV = "AUTOPRESET_FAULT"
 STATE_ENV = "AUTOPRESET_FAULT_STATE"
@@ -69,19 +70,26 @@ def mark_main_process() -> None:
 
 def fault_point(point: str) -> None:
     """SIGKILL the run here if ``AUTOPRESET_FAULT`` names this point and this hit."""
+    if fault_hit(point):
+        kill_run()
+
+
+def fault_hit(point: str) -> bool:
+    """Count a hit of ``point`` and say whether the fault fires on it (False when off)."""
     spec = os.environ.get(FAULT_ENV)
     if not spec:
-        return
+        return False
     name, _, when = spec.partition(":")
     if name != point:
-        return
+        return False
     n = _count(point)
     if when.startswith("every="):
-        fire = n % max(1, int(when[6:])) == 0
-    else:
-        fire = n == int(when or 1)
-    if not fire:
-        return
+        return n % max(1, int(when[6:])) == 0
+    return n == int(when or 1)
+
+
+def kill_run() -> None:
+    """SIGKILL the fit process (from a worker: the fit that started it, then the worker)."""
     main = os.environ.get(_MAIN_PID_ENV)
     if main and int(main) != os.getpid():
         try:

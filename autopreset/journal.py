@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from autopreset._faults import fault_hit, kill_run
 from autopreset.errors import InputError
 
 FORMAT = "autopreset.journal/1"
@@ -100,6 +101,10 @@ class Journal:
 
     def write(self, event: dict) -> None:
         line = json.dumps(_clean(event), separators=(",", ":"), allow_nan=False) + "\n"
+        if fault_hit("journal"):             # fault injection: die with half a line written
+            self._file.write(line.encode()[:len(line) // 2])
+            self._file.flush()
+            kill_run()
         self._file.write(line.encode())
         self._file.flush()
         os.fsync(self._file.fileno())

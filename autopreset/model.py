@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from autopreset._atomic import atomic_path, fsync_dir, make_dir_temp, write_bytes_atomic
+from autopreset._faults import fault_point
 from autopreset.errors import InputError
 
 __all__ = ["MODEL_FORMAT", "ModelCard", "Predictor", "load", "library_versions"]
@@ -219,11 +220,15 @@ class Predictor:
         from safetensors.torch import save_file
 
         path = Path(path)
+        for stale in path.parent.glob(f".{path.name}.*"):     # left by a save that was killed
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
         staging = make_dir_temp(path.parent, prefix=f".{path.name}.")
         try:
             state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
             with atomic_path(staging / "model.safetensors") as tmp:
                 save_file(state, str(tmp), metadata={"format": MODEL_FORMAT})
+            fault_point("save")
             text = json.dumps(_finite(self.card.to_json()), indent=2, ensure_ascii=False,
                               allow_nan=False) + "\n"
             write_bytes_atomic(staging / "model.json", text.encode("utf-8"))

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from autopreset._faults import fault_point
 from autopreset._signals import StopSignals
 from autopreset.errors import InputError
 from autopreset.executors import Executor, InlineExecutor, Job, LocalExecutor
@@ -262,6 +263,7 @@ class Tuner:
                 if trial is None or trial.status != "paused":
                     raise RuntimeError(f"{self.scheduler!r} resumed trial {s.trial_id}, which is not paused")
                 trial.target_resource = int(s.target_resource)
+                fault_point("promotion")
                 self._emit({"event": "resumed", "trial_id": trial.trial_id, "target_resource": trial.target_resource})
             else:
                 if s.trial_id != self._next_id:

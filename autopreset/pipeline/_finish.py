@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
+from autopreset._faults import fault_point
+
 __all__ = ["finish", "save_model", "write_outputs", "trial_records", "drop_trial_weights"]
 
 
@@ -51,6 +53,7 @@ def write_outputs(folder: Path, records: list[dict], *, chosen: int, summary: st
     from autopreset.report import write_leaderboard, write_report
 
     notes = []
+    fault_point("report")
     if with_plots:
         write_report(folder, records, summary=summary, chosen_trial_id=chosen, mode="max",
                      title=f"autopreset run {folder.name}")

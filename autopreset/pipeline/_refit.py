@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autopreset._faults import fault_point
 from autopreset.executors import make_executor, worker_threads
 from ._objective import BudgetedObjective
 
@@ -43,6 +44,7 @@ def refit(run, best) -> Path | None:
     scheduler = FIFO(searcher=ListSearcher(space, [best.config], mode=mode), mode=mode,
                      max_resource=plan.max_resource, max_trials=1)
     run_dir = run.folder / "refit"
+    fault_point("refit")
     executor, client = make_executor(1, run.options.dask)
     try:
         result = Tuner(BudgetedObjective(task), scheduler, executor=executor, budget_s=left,

@@ -23,6 +23,7 @@ import dataclasses
 import shlex
 from pathlib import Path
 
+from autopreset._faults import fault_point, mark_main_process
 from autopreset._signals import RaiseOnSignals, SignalReceived
 from autopreset.errors import InputError, Interrupted, RunError
 
@@ -115,6 +116,8 @@ class FitRun:
             return
         if not opt.plan_only:
             self.folder, self.lock = open_run_folder(opt.out, resume=opt.resume)
+            mark_main_process()               # (fault injection: workers know whom to kill)
+            fault_point("setup")
         from ._data import prepare_data
         from ._resume import restart, resume
         from autopreset.executors import make_executor, worker_threads
@@ -208,6 +211,7 @@ class FitRun:
         opt, budget = self.options, self.budget
         latency = measure_latencies(self.preset, self.data.resolution, opt.latency_device,
                                     seconds=min(10.0, 0.04 * budget.total_s), say=self.say)
+        fault_point("latency")
         every = [dict(e.config) for e in self.preset.portfolio if e.config["backbone"] in latency]
         _, reach = self._measure_and_plan(every)
         reached = {c["backbone"] for c in reach.portfolio}
