@@ -53,8 +53,9 @@ class FitOptions:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise InputError(f"seed must be an integer; got {self.seed!r}")
         r = self.resolution
-        if r is not None and (isinstance(r, bool) or int(r) != r or r < 8):
-            raise InputError(f"resolution must be an integer >= 8, got {r!r}")
+        if r is not None and (isinstance(r, bool) or int(r) != r or not 8 <= r <= 4096):
+            raise InputError(f"resolution must be an integer in 8..4096 (what a saved model may "
+                             f"hold), got {r!r}")
         if "cuda" in (self.device, self.latency_device):
             import torch
 

@@ -58,11 +58,15 @@ def write_json(path: Path, obj) -> None:
     write_json_atomic(path, obj)
 
 
+RUN_JSON_MAX_BYTES = 64 << 20
+
+
 def read_json(path: Path):
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    """A run folder's JSON file, read strictly (UTF-8, bounded size and nesting, no NaN): a
+    damaged or tampered run.json is a one-line InputError naming it, never a traceback."""
+    from autopreset.backbones._create import read_json_file
+
+    return read_json_file(path, max_bytes=RUN_JSON_MAX_BYTES, what="run file")
 
 
 def journal_spent(folder: Path) -> float:

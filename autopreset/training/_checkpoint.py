@@ -17,6 +17,7 @@ import numpy as np
 
 from autopreset._atomic import atomic_path
 from autopreset._faults import fault_point
+from autopreset.errors import InputError
 from autopreset._atomic import write_json_atomic as _write_json_atomic
 
 __all__ = ["save_checkpoint", "read_checkpoint", "load_model_from_checkpoint", "drop_weights",
@@ -149,13 +150,24 @@ def read_checkpoint(directory: Path) -> tuple[dict, dict] | None:
     path = Path(directory) / META
     if not path.is_file():
         return None
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta = _read_meta(path)
     if meta.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not an autopreset checkpoint "
                          f"(format {meta.get('format')!r})")
     if not meta.get("tensors"):          # weights dropped after the fit: only the record is left
         return None
     return meta, load_file(str(Path(directory) / meta["tensors"]))
+
+
+def _read_meta(path: Path) -> dict:
+    """checkpoint.json, read strictly (UTF-8, bounded size and nesting): a damaged one is a
+    one-line InputError naming it."""
+    from autopreset.backbones._create import read_json_file
+
+    meta = read_json_file(path, max_bytes=64 << 20, what="checkpoint record")
+    if not isinstance(meta, dict):
+        raise InputError(f"{path}: not a checkpoint record (a JSON object)")
+    return meta
 
 
 def drop_weights(directory: Path) -> int:
@@ -166,7 +178,7 @@ def drop_weights(directory: Path) -> int:
     path = directory / META
     if not path.is_file():
         return 0
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta = _read_meta(path)
     if meta.get("format") != FORMAT or not meta.get("tensors"):
         return 0
     meta.update(tensors=None, best_tensors=None, weights_dropped=True)
