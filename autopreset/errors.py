@@ -27,7 +27,11 @@ import os
 
 from autopreset._signals import exit_status
 
-__all__ = ["AutopresetError", "InputError", "RunError", "Interrupted"]
+__all__ = ["AutopresetError", "InputError", "RunError", "DiskFull", "Interrupted", "is_disk_full",
+           "DISK_FULL"]
+
+#: How a job's failure reason starts when the disk (or quota) was full: not the trial's fault.
+DISK_FULL = "disk full"
 
 
 class AutopresetError(Exception):
@@ -40,6 +44,23 @@ class InputError(AutopresetError, ValueError):
 
 class RunError(AutopresetError, RuntimeError):
     """A run failed for a reason other than its input (no trial finished within the budget)."""
+
+
+class DiskFull(RunError):
+    """The disk (or the user's quota) filled up while the run wrote its files. The run stopped
+    at once; nothing that was written whole is lost, and ``--resume`` continues it once space
+    is freed (the trial that was writing starts again from its last checkpoint)."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An OSError for a full disk or quota, or a library's error that wraps one (safetensors
+    says "No space left on device (os error 28)")."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return True
+    text = str(exc).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text
 
 
 class Interrupted(AutopresetError):

@@ -52,7 +52,7 @@ from typing import Callable
 
 from autopreset._faults import fault_point
 from autopreset._signals import StopSignals
-from autopreset.errors import InputError
+from autopreset.errors import DISK_FULL, DiskFull, InputError, is_disk_full
 from autopreset.executors import Executor, InlineExecutor, Job, LocalExecutor
 from autopreset.journal import Journal, _clean, read_journal
 from autopreset.schedulers import CONTINUE, PAUSE, STOP, Trial, TrialScheduler
@@ -148,8 +148,14 @@ class Tuner:
 
     def _emit(self, event: dict) -> None:
         event = {"event": event.pop("event"), "t": round(time.time(), 3), "spent": round(self._spent(), 4), **event}
-        if self._journal is not None:
-            self._journal.write(event)
+        if self._journal is not None and not self._journal_full:
+            try:
+                self._journal.write(event)
+            except OSError as exc:        # a full disk: stop the run; what is written is whole
+                if not is_disk_full(exc):
+                    raise
+                self._journal_full = True
+                self._disk_full = f"{DISK_FULL}: {exc} (writing {self._journal.path})"
         if self.on_event is not None:
             try:
                 self.on_event(event)
@@ -175,6 +181,8 @@ class Tuner:
         self._next_id = 0
         self._spent_before = 0.0
         self._stopping = False
+        self._disk_full: str | None = None       # why the run stopped for a full disk
+        self._journal_full = False               # the journal itself could not be written
         self._relaunch: list[Trial] = []
         self._cut: set[int] = set()   # trials told to stop by the deadline
         self._live: set[int] = set()  # trials whose job was submitted and has not ended
@@ -205,7 +213,7 @@ class Tuner:
         try:
             ex.start(self.objective, on_report=self._on_report, on_done=self._on_done)
             last_tick = time.monotonic()
-            while not self._interrupted():
+            while not self._interrupted() and not self._disk_full:
                 now = ex.clock()
                 if now >= self._deadline:
                     deadline_hit = True
@@ -237,6 +245,10 @@ class Tuner:
                 self._emit(ended)
                 if self._journal is not None:
                     self._journal.close()
+        if self._disk_full:
+            where = f" under {self.run_dir}" if self.run_dir is not None else ""
+            raise DiskFull(f"{self._disk_full}{where}: the run stopped; free some space and resume "
+                           "it (every finished epoch is kept)")
         trials = [self._trials[k] for k in sorted(self._trials)]
         counts: dict[str, int] = {}
         for t in trials:
@@ -336,6 +348,10 @@ class Tuner:
         trial = self._trials[trial_id]
         self._live.discard(trial_id)
         if trial.status != "running":
+            return
+        if error is not None and error.startswith(DISK_FULL):
+            self._set_status(trial, "interrupted", error)    # not the trial's fault: stop the run,
+            self._disk_full = self._disk_full or error       # and --resume continues the trial
             return
         if error is not None and not self._stopping and self._interrupted() is None:
             self._fail(trial, error)   # (with a signal pending, a dead worker is interrupted, not failed)

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from autopreset.errors import DISK_FULL, is_disk_full
+
 
 @dataclass(frozen=True)
 class Job:
@@ -94,10 +96,17 @@ def run_job(objective: Callable, job: Job, send: Callable[[dict], bool]) -> str 
         Path(job.checkpoint_dir).mkdir(parents=True, exist_ok=True)
         objective(dict(job.config), JobReporter(job, send))
     except Exception as exc:   # any failure of user code fails only this trial
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" ({Path(frame.filename).name}:{frame.lineno})" if frame else ""
-        return f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")[:500]
+        if is_disk_full(exc):   # the machine's fault, not the config's: the tuner stops the run
+            return f"{DISK_FULL}: {exc}".replace("\n", " ")[:500]
+        return _reason(exc)
     return None
+
+
+def _reason(exc: BaseException) -> str:
+    """A failure as one line: type, message and where it was raised."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({Path(frame.filename).name}:{frame.lineno})" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")[:500]
 
 
 class Executor:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from autopreset._faults import fault_point, mark_main_process
 from autopreset._signals import RaiseOnSignals, SignalReceived
-from autopreset.errors import InputError, Interrupted, RunError
+from autopreset.errors import DiskFull, InputError, Interrupted, RunError, is_disk_full
 
 from ._budget import Budget, process_age
 from ._options import FitOptions
@@ -82,6 +82,11 @@ class FitRun:
                 return self.finish()
             except SignalReceived as exc:
                 raise self.interrupted(exc.signal_name) from None
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    raise
+                hint = " and resume it with --resume" if self.folder is not None else ""
+                raise DiskFull(f"disk full: {exc}; free some space{hint}") from None
             finally:
                 self.close()
 
