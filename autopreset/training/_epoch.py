@@ -54,6 +54,7 @@ class EpochRunner:
             if not bf16:
                 self.scaler = torch.amp.GradScaler("cuda")
         self.criterion = self.kind.loss(cfg)
+        self.micro_batch: int | None = None     # set when a batch did not fit in memory
 
     def _load_data(self) -> None:
         import torch
@@ -116,16 +117,7 @@ class EpochRunner:
             for group in opt.param_groups:
                 group["lr"] = lr
             data_s += time.perf_counter() - t0
-            with torch.autocast(dev.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-                loss = self.criterion(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            if self.scaler is not None:
-                self.scaler.scale(loss).backward()
-                self.scaler.step(opt)
-                self.scaler.update()
-            else:
-                loss.backward()
-                opt.step()
+            loss = self._step(x, y)
             loss_sum += loss.detach().float()
             if (b + 1) % check_every == 0 or b + 1 == self.steps_per_epoch:
                 if not math.isfinite(float(loss_sum)):
@@ -136,9 +128,50 @@ class EpochRunner:
         self.epoch = epoch + 1
         n_img = self.steps_per_epoch * self.batch_size
         train_s = time.perf_counter() - t_start
-        return {"train_loss": float(loss_sum) / max(1, self.steps_per_epoch),
-                "train_seconds": train_s, "data_seconds": data_s,
-                "images_per_second": n_img / max(train_s, 1e-9), "lr": lr}
+        out = {"train_loss": float(loss_sum) / max(1, self.steps_per_epoch),
+               "train_seconds": train_s, "data_seconds": data_s,
+               "images_per_second": n_img / max(train_s, 1e-9), "lr": lr}
+        if self.micro_batch is not None:
+            out["micro_batch"] = self.micro_batch      # the batch did not fit; see _step
+        return out
+
+    def _step(self, x, y):
+        """One optimizer step on the batch (x, y); its mean loss. When the batch does not fit
+        in memory it is split into micro-batches whose gradients add up to the batch's (the
+        step, the learning rate and the config stay as they were), halving until it fits; the
+        trial keeps the size that fitted (``micro_batch``)."""
+        import torch
+
+        model, opt = self.model, self.optimizer
+        while True:
+            micro = self.micro_batch or len(x)
+            try:
+                opt.zero_grad(set_to_none=True)
+                total = torch.zeros((), device=x.device)
+                for start in range(0, len(x), micro):
+                    xb, yb = x[start:start + micro], y[start:start + micro]
+                    with torch.autocast(self.device.type, dtype=self.amp_dtype,
+                                        enabled=self.amp_dtype is not None):
+                        loss = self.criterion(model(xb), yb) * (len(xb) / len(x))
+                    if self.scaler is not None:
+                        self.scaler.scale(loss).backward()
+                    else:
+                        loss.backward()
+                    total += loss.detach().float()
+                break
+            except RuntimeError as err:
+                if not _is_oom(err) or micro <= 2:     # (batch norm needs two images)
+                    raise
+                opt.zero_grad(set_to_none=True)
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                self.micro_batch = max(2, micro // 2)
+        if self.scaler is not None:
+            self.scaler.step(opt)
+            self.scaler.update()
+        else:
+            opt.step()
+        return total
 
     def evaluate(self) -> tuple[float, float]:
         """The task's validation metric (accuracy) and unsmoothed loss on the cached eval pixels."""
@@ -244,3 +277,12 @@ def _make_augment(cfg: dict) -> Augment | None:
     scale = (cfg["crop_scale"], 1.0) if "crop" in aug else (1.0, 1.0)
     ratio = (3 / 4, 4 / 3) if "crop" in aug else (1.0, 1.0)
     return Augment(scale=scale, ratio=ratio, flip="flip" in aug)
+
+
+def _is_oom(err: BaseException) -> bool:
+    import torch
+
+    if isinstance(err, getattr(torch, "OutOfMemoryError", ())):
+        return True
+    text = str(err).lower()
+    return "out of memory" in text or "can't allocate memory" in text

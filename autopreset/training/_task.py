@@ -29,7 +29,7 @@ from .._faults import fault_point
 from ..data import ImageCache
 from ..reporting import Reporter
 from ._config import resolve_config
-from ._epoch import EpochRunner
+from ._epoch import EpochRunner, _is_oom
 from ._reporter import TrialFailedError
 
 __all__ = ["TrainingTask"]
@@ -195,13 +195,3 @@ def _resolve_device(device: str):
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(device)
-
-
-def _is_oom(err: BaseException) -> bool:
-    import torch
-
-    if isinstance(err, getattr(torch, "OutOfMemoryError", ())):
-        return True
-    text = str(err).lower()
-    return "out of memory" in text or "can't allocate memory" in text
-

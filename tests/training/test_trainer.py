@@ -189,3 +189,33 @@ def test_a_trial_killed_mid_run_resumes_at_its_last_finished_epoch(folder, task_
     task(dict(CONFIG), resumed)
     assert [r["resource"] for r in resumed.results] == [2, 3]     # epoch 2 said again, then 3
     assert _curve(resumed.results) == _curve(uninterrupted.results)[1:]
+
+
+def test_a_batch_that_does_not_fit_is_split_into_micro_batches_not_lost(task_and_data, tmp_path,
+                                                                        monkeypatch):
+    """Out of memory above 8 images: the trial goes on with micro-batches of 8 whose gradients
+    add up to the batch's (same steps, same config), and says so in its results."""
+    import timm
+
+    create = timm.create_model
+
+    def small_memory(*args, **kwargs):
+        model = create(*args, **kwargs)
+        forward = model.forward
+
+        def guarded(x):
+            if model.training and x.shape[0] > 8:
+                raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to "
+                                   "allocate 123456789 bytes")
+            return forward(x)
+
+        model.forward = guarded
+        return model
+
+    monkeypatch.setattr(timm, "create_model", small_memory)
+    _, task = task_and_data
+    reporter = RecordingReporter(checkpoint_dir=tmp_path, max_resource=2, seed=11)
+    task(dict(CONFIG), reporter)          # CONFIG trains at batch 16
+    assert [r["resource"] for r in reporter.results] == [1, 2]
+    assert all(r["micro_batch"] == 8 for r in reporter.results)
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["config"]["batch_size"] == 16
