@@ -25,6 +25,18 @@ when they are faster, and the Hyperband brackets are re-planned for it in the re
 is decided from reported results (their ``seconds`` and ledger ``time``) and the plan, so
 replaying the journal rebuilds the same state.
 
+Options of the phase after the switch (the defaults are fit's search as it ships):
+``proposals`` names the searcher (``make_searcher``'s names) that proposes the new configs over
+the narrowed space: "random" (default), or a model-based one such as "bayesopt" (a GP; with
+Hyperband brackets this is BOHB-like, Falkner et al. 2018), which also learns from the
+survivors' portfolio results and the best survivor's full schedule. ``inner`` is
+"hyperband" (default: Hyperband with one worker, ASHA with several) or "curve_stopping"
+(:class:`~autopreset.schedulers.CurveStopping`: each new config trains towards max_resource and
+is stopped once its extrapolated learning curve is unlikely to beat the best full schedule so
+far, the best survivor's first; Domhan et al. 2015). ``max_resource_cap`` bounds the re-planned
+max_resource when the objective cannot go beyond some resource (replayed curves of a fixed
+length); None keeps the 1.5x bound.
+
     plan = PortfolioPlan(portfolio=[...], portfolio_rungs=[(9, 1), (3, 3)], max_resource=27,
                          search_s=3600, hyperband=plan_hyperband(2000, 20.0, 27))
     sched = PortfolioHyperband(space=space, plan=plan, allowed={"resnet18", ...}, mode="max")
@@ -37,13 +49,15 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from autopreset._faults import fault_point
 from autopreset.schedulers._asha import ASHA
 from autopreset.schedulers._base import (
     CONTINUE, STOP, Suggestion, TrialScheduler, check_eta, check_positive_int)
+from autopreset.schedulers._curve_stopping import CurveStopping
 from autopreset.schedulers._fifo import FIFO
 from autopreset.schedulers._plan import HyperbandPlan, plan_hyperband
 from autopreset.schedulers._synchronous import Hyperband, SuccessiveHalving
-from autopreset.searchers import ListSearcher
+from autopreset.searchers import SEARCHER_NAMES, ListSearcher
 from autopreset.space import narrow_around
 
 __all__ = ["PortfolioPlan", "PortfolioHyperband"]
@@ -134,17 +148,32 @@ class PortfolioHyperband(TrialScheduler):
 
     ``plan``: a :class:`PortfolioPlan` (``FitPlan.schedule()`` builds fit's). ``allowed``: the
     backbones the narrowed space may keep (None: any). ``phase`` is "portfolio", then
-    "hyperband", "asha" or "continue" (or "done" when the portfolio reaches max_resource);
-    ``survivors``, ``narrowed`` and ``replanned`` say what the switch decided.
+    "hyperband", "asha", "curve_stopping" (with ``inner="curve_stopping"``) or "continue" (or
+    "done" when the portfolio reaches max_resource); ``survivors``, ``narrowed`` and
+    ``replanned`` say what the switch decided. ``proposals``, ``inner`` and
+    ``max_resource_cap``: see the module docstring (the defaults are fit's search).
     """
 
     EXPLOIT_MIN_SHARE = 0.5   # of the time left at the switch, for the best survivor's schedule
 
+    INNER = ("hyperband", "curve_stopping")
+
     def __init__(self, *, space: dict, plan: PortfolioPlan, allowed: set[str] | None = None,
-                 mode: str = "max", random_state: int = 0):
+                 mode: str = "max", random_state: int = 0, proposals: str = "random",
+                 inner: str = "hyperband", max_resource_cap: int | None = None):
         if not isinstance(plan, PortfolioPlan):
             raise ValueError(f"plan must be a PortfolioPlan (FitPlan.schedule() builds one); got "
                              f"{type(plan).__name__}")
+        proposers = [n for n in SEARCHER_NAMES if n not in ("list", "grid")]
+        if proposals not in proposers:
+            raise ValueError(f"proposals must be one of {', '.join(proposers)}; got {proposals!r}")
+        if inner not in self.INNER:
+            raise ValueError(f"inner must be one of {', '.join(self.INNER)}; got {inner!r}")
+        if max_resource_cap is not None:
+            check_positive_int("max_resource_cap", max_resource_cap)
+            if max_resource_cap < plan.max_resource:
+                raise ValueError(f"max_resource_cap {max_resource_cap} is below the plan's "
+                                 f"max_resource {plan.max_resource}")
         extra = {k: v for k, v in plan.constants.items() if k not in space}
         space = {**space, **extra}     # settings the plan fixes for this schedule
         portfolio = [{k: v for k, v in c.items() if k not in extra} for c in plan.portfolio]
@@ -154,6 +183,7 @@ class PortfolioHyperband(TrialScheduler):
         self.plan = plan
         self.allowed = allowed
         self.seed = int(random_state)
+        self.proposals, self.inner_kind, self.max_resource_cap = proposals, inner, max_resource_cap
         rungs = plan.portfolio_rungs
         self.portfolio_sched = SuccessiveHalving(
             searcher=self.searcher, mode=mode, max_resource=int(rungs[-1][1]),
@@ -179,6 +209,7 @@ class PortfolioHyperband(TrialScheduler):
 
     def _switch(self) -> None:
         """Narrow around the portfolio survivors and start the Hyperband phase."""
+        fault_point("switch")
         top = self.plan.portfolio_top
         done = [t for t in self._portfolio_trials.values() if t is not None and t.results]
         sign = 1.0 if self.mode == "min" else -1.0
@@ -205,11 +236,41 @@ class PortfolioHyperband(TrialScheduler):
         if hb_plan is None:
             return FIFO(searcher=ListSearcher(self.space, [], mode=self.mode), mode=self.mode,
                         max_resource=self.max_resource), "continue"
+        if self.proposals != "random" or self.inner_kind != "hyperband":
+            return self._optional_phase(hb_plan)
         if self.plan.n_workers > 1:
             return ASHA(space=self.narrowed, mode=self.mode, plan=hb_plan,
                         random_state=self.seed + 1), "asha"
         return Hyperband(space=self.narrowed, mode=self.mode, plan=hb_plan,
                          random_state=self.seed + 1), "hyperband"
+
+    def _optional_phase(self, hb_plan: HyperbandPlan) -> tuple[TrialScheduler, str]:
+        """The phase after the switch with the non-default ``proposals`` or ``inner``."""
+        from autopreset.searchers import make_searcher
+
+        searcher = make_searcher(self.proposals, self.narrowed, mode=self.mode,
+                                 random_state=self.seed + 1)
+        if self.inner_kind == "curve_stopping":
+            return CurveStopping(searcher=searcher, mode=self.mode, max_resource=self.max_resource,
+                                 random_state=self.seed + 1), "curve_stopping"
+        if self.plan.n_workers > 1:
+            return ASHA(searcher=searcher, mode=self.mode, plan=hb_plan,
+                        random_state=self.seed + 1), "asha"
+        return Hyperband(searcher=searcher, mode=self.mode, plan=hb_plan,
+                         random_state=self.seed + 1), "hyperband"
+
+    def _tell_exploit(self, trial, result: dict | None) -> None:
+        """With the non-default options, the inner phase learns from the best survivor's full
+        schedule: curve stopping takes it as its first incumbent, a model-based searcher as an
+        observation at max_resource. (Hyperband with random proposals needs neither.)"""
+        if self.phase == "curve_stopping":
+            if result is None:
+                self.inner.on_trial_complete(trial)
+            elif int(result["resource"]) >= self.max_resource:
+                self.inner.on_trial_result(trial, result)
+        elif self.proposals != "random" and result is None and trial.results \
+                and self.phase in ("hyperband", "asha"):
+            self.inner.searcher.observe(trial.config, trial.metric, resource=trial.resource)
 
     def _replan(self, ranked) -> tuple[int, HyperbandPlan | None]:
         """(max_resource, Hyperband plan or None) for the rest, from measured resource times."""
@@ -222,7 +283,7 @@ class PortfolioHyperband(TrialScheduler):
         e = 1.1 * float(np.median(secs))
         left = plan.search_s - max(times)
         top, R, job = lead.resource, plan.max_resource, plan.job_s
-        cap = int(1.5 * R)
+        cap = int(1.5 * R) if self.max_resource_cap is None else min(int(1.5 * R), self.max_resource_cap)
         if hb is None:            # continuation: the lead survivor gets the time that is left
             new = int(np.clip(top + (left - job) // e, top + 1, cap))
         else:
@@ -280,6 +341,7 @@ class PortfolioHyperband(TrialScheduler):
 
     def on_trial_result(self, trial, result: dict) -> str:
         if self._is_exploit(trial):
+            self._tell_exploit(trial, result)
             return CONTINUE
         owner = self._owner(trial)
         if owner is None:
@@ -289,6 +351,7 @@ class PortfolioHyperband(TrialScheduler):
 
     def on_trial_complete(self, trial) -> None:
         if self._is_exploit(trial):
+            self._tell_exploit(trial, None)
             return
         owner = self._owner(trial)
         if owner is not None:
@@ -318,5 +381,9 @@ class PortfolioHyperband(TrialScheduler):
         raise ValueError("PortfolioHyperband starts from its portfolio; it takes no carried trials")
 
     def __repr__(self) -> str:
+        options = "".join(f", {k}={v!r}" for k, v, default in (
+            ("proposals", self.proposals, "random"), ("inner", self.inner_kind, "hyperband"),
+            ("max_resource_cap", self.max_resource_cap, None)) if v != default)
         return (f"PortfolioHyperband(mode={self.mode!r}, max_resource={self.max_resource}, "
-                f"portfolio={len(self.plan.portfolio)}, hyperband={self.plan.hyperband is not None})")
+                f"portfolio={len(self.plan.portfolio)}, hyperband={self.plan.hyperband is not None}"
+                f"{options})")

@@ -15,7 +15,7 @@ curves, so each proposal is replayed as the nearest recorded config of the task
    (:func:`autopreset.space.encode`: log scale for the learning rate and the weight decay, one
    coordinate per ordinal such as the batch size or the crop scale, one-hot for the optimizer,
    so a different optimizer counts as far as the whole range of a numeric key), Euclidean
-   distance, ties to the config recorded first.
+   distance, ties to the config recorded first; keys the zoo did not record play no part.
 
 A recorded config is always replayed as itself. Strategies, each ``f(table, budget_s, seed,
 portfolio) -> ReplayRun`` on one task of ``table`` (or on a prepared :class:`ZooReplay`), on one
@@ -38,9 +38,10 @@ A strategy's score is the best validation accuracy any of its trials reported (f
 best epoch's weights), ``ReplayRun.trace`` the best so far against simulated seconds. Curves
 are recorded with one learning-rate schedule over the zoo's horizon; a fit plan with a shorter
 schedule (R below the horizon, at small budgets) is replayed on the horizon's curves cut at R,
-which a real R-epoch schedule would beat (its learning rate would have decayed by then): the
-replay is pessimistic for such plans, and ``ReplayRun.info["max_resource"]`` says when it
-happened.
+which a real R-epoch schedule would beat (its learning rate would have decayed by then); a plan
+that trains a single config for longer than the horizon (the smallest budgets) is cut at the
+horizon, where fit would go on training. The replay is pessimistic for such plans;
+``ReplayRun.info`` says when either happened (``max_resource``, ``cut_to_horizon``).
 """
 from __future__ import annotations
 
@@ -138,10 +139,16 @@ class ZooReplay(CurveBenchmark):
         doms = domains(self.space)
         self._key = "backbone"
         self._order = {b: i for i, b in enumerate(_values(doms[self._key]))}
-        self._rest = [(n, d) for n, d in doms.items() if n != self._key]
+        recorded = set.intersection(*(set(c) for c in self.configs))
+        self._rest = [(n, d) for n, d in doms.items() if n != self._key and n in recorded]
         self._backbones = np.array([self._order[c[self._key]] for c in self.configs])
         self._X = np.array([self._encode(c) for c in self.configs])
         self._cache: dict[str, int] = {}
+
+    @property
+    def full_run_s(self) -> float:
+        """Median simulated seconds of one whole recorded run (every epoch, one job start)."""
+        return float(np.median(self.seconds.sum(axis=1))) + JOB_S
 
     def _encode(self, config: dict) -> np.ndarray:
         parts = [dom.to_unit(config[name]) for name, dom in self._rest]
@@ -172,9 +179,12 @@ class ZooReplay(CurveBenchmark):
 
     def regret(self, accuracy: float) -> float:
         """Normalized regret of a best validation accuracy on this task: (best - a) / (best -
-        worst) over the recorded configs (``ZooTable.regret``'s normalization)."""
+        worst) over the recorded configs' best-within-the-horizon values (``ZooTable.regret``'s
+        normalization): 0 is the task's best config, 1 its worst trained whole, above 1 worse
+        than that (a run that trained only a few epochs). No result at all counts as chance, as
+        in ``ZooTable.value``."""
         if not math.isfinite(accuracy):
-            return 1.0
+            accuracy = 1.0 / max(2, int(self.info.get("n_classes", 2)))
         span = self.optimum - self.worst
         return float((self.optimum - accuracy) / span) if span > 0 else 0.0
 
@@ -248,7 +258,7 @@ class ReplayRun:
     seed: int
     trace: list[tuple[float, float]] = field(default_factory=list)
     final: float = -math.inf
-    regret: float = 1.0
+    regret: float = math.inf
     spent_s: float = 0.0
     n_trials: int = 0
     epochs: int = 0
@@ -263,9 +273,9 @@ class ReplayRun:
         return None
 
     def to_json(self) -> dict:
-        out = dataclasses.asdict(self)
-        out.pop("reports")
-        out["trace"] = [[round(t, 3), b] for t, b in self.trace]
+        """Everything but the reports (the trace holds what the study reads)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "reports"}
+        out.update(trace=[[round(t, 3), b] for t, b in self.trace], info=dict(self.info))
         return out
 
 
@@ -297,6 +307,7 @@ class _Recorder:
         run = self.run
         run.spent_s = float(spent_s)
         run.regret = self.bench.regret(run.final)
+        run.info["distinct_configs"] = len({i for _, i, _, _ in run.reports})   # recorded configs replayed
         return run
 
 
@@ -304,20 +315,25 @@ def _bench(table, task) -> ZooReplay:
     return table if isinstance(table, ZooReplay) else ZooReplay(table, task)
 
 
-def _tune(bench: ZooReplay, scheduler, budget_s: float, seed: int, strategy: str, info: dict) -> ReplayRun:
+def _tune(bench: ZooReplay, scheduler, budget_s: float, seed: int, strategy: str,
+          info: dict) -> tuple[ReplayRun, dict[int, int]]:
+    """The run, and the recorded config each trial replayed (trial id -> index)."""
     from autopreset.simulator import SimulatedExecutor
     from autopreset.tuner import Tuner
 
     rec = _Recorder(bench, ReplayRun(strategy, bench.task, float(budget_s), int(seed), info=info))
     result = Tuner(bench, scheduler, executor=SimulatedExecutor(1, overhead_s=JOB_S),
                    budget_s=float(budget_s), seed=seed, on_event=rec).run()
-    return rec.done(result.spent_s)
+    return rec.done(result.spent_s), rec.configs
 
 
 def run_fit(table, budget_s: float, seed: int, portfolio: list[dict], *, proposals: str = "random",
             inner: str = "hyperband", task=None, strategy: str | None = None) -> ReplayRun:
-    """fit's search on the replayed task: its plan for ``budget_s`` (no refit: the study compares
-    searches, and a refit's gain is not on the validation curves), then PortfolioHyperband."""
+    """fit's search on the replayed task: its plan for ``budget_s`` over ``portfolio`` (no refit:
+    the study compares searches, and a refit's gain is not on the validation curves; nothing
+    reserved for finishing, as for every strategy; every backbone allowed, as ``--prefer
+    accuracy`` without a latency bound), then PortfolioHyperband with ``proposals`` and
+    ``inner`` (its defaults are fit as it ships)."""
     from autopreset.pipeline import make_plan
     from autopreset.schedulers import PortfolioHyperband
 
@@ -327,18 +343,29 @@ def run_fit(table, budget_s: float, seed: int, portfolio: list[dict], *, proposa
                      portfolio=[dict(c) for c in portfolio], n_workers=1, eta=ETA,
                      max_resource_cap=bench.max_resource, random_state=seed, refit=False)
     plan = dataclasses.replace(plan, flip=bool(bench.info.get("flip", True)))
+    planned, cut = plan.max_resource, plan.max_resource > bench.max_resource
+    if cut:   # one config given every epoch the budget affords: the curves end at the horizon
+        plan = dataclasses.replace(plan, max_resource=bench.max_resource,
+                                   portfolio_rungs=[[1, bench.max_resource]])
     sched = PortfolioHyperband(space=bench.space, plan=plan.schedule(), allowed=None, mode="max",
                                random_state=seed, proposals=proposals, inner=inner,
                                max_resource_cap=bench.max_resource)
-    run = _tune(bench, sched, budget_s, seed, strategy or _fit_name(proposals, inner),
-                {"plan_max_resource": plan.max_resource, "portfolio": len(plan.portfolio),
-                 "hyperband_planned": plan.hyperband is not None})
-    run.info.update(phase=sched.phase, max_resource=sched.max_resource)
+    run, replayed = _tune(bench, sched, budget_s, seed, strategy or _fit_name(proposals, inner),
+                          {"plan_max_resource": planned, "portfolio": len(plan.portfolio),
+                           "hyperband_planned": plan.hyperband is not None, "cut_to_horizon": cut})
+    later = [i for t, i in replayed.items() if t not in sched.portfolio_trial_ids]
+    run.info.update(phase=sched.phase, max_resource=sched.max_resource, trials_after_portfolio=len(later),
+                    configs_after_portfolio=len(set(later)))
     return run
 
 
+#: proposals inside fit's Hyperband (PortfolioHyperband's ``proposals``) -> strategy name part
+PROPOSALS = {"random": "", "bayesopt": "+bo_gp", "bayesopt_forest": "+bo_forest",
+             "evolution": "+evolution"}
+
+
 def _fit_name(proposals: str, inner: str) -> str:
-    return "fit" + ("" if proposals == "random" else f"+{proposals}") + ("" if inner == "hyperband" else "+cs")
+    return "fit" + PROPOSALS.get(proposals, f"+{proposals}") + ("" if inner == "hyperband" else "+cs")
 
 
 def run_hyperband(table, budget_s: float, seed: int, portfolio=None, *, task=None) -> ReplayRun:
@@ -348,7 +375,7 @@ def run_hyperband(table, budget_s: float, seed: int, portfolio=None, *, task=Non
     bench = _bench(table, task)
     sched = Hyperband(space=bench.space, mode="max", max_resource=bench.max_resource, min_resource=1,
                       eta=ETA, random_state=seed)
-    return _tune(bench, sched, budget_s, seed, "hyperband", {})
+    return _tune(bench, sched, budget_s, seed, "hyperband", {})[0]
 
 
 def run_random(table, budget_s: float, seed: int, portfolio=None, *, task=None) -> ReplayRun:
@@ -359,7 +386,7 @@ def run_random(table, budget_s: float, seed: int, portfolio=None, *, task=None) 
     bench = _bench(table, task)
     sched = FIFO(searcher=RandomSearcher(bench.space, mode="max", random_state=seed), mode="max",
                  max_resource=bench.max_resource)
-    return _tune(bench, sched, budget_s, seed, "random", {})
+    return _tune(bench, sched, budget_s, seed, "random", {})[0]
 
 
 def run_optuna(table, budget_s: float, seed: int, portfolio=None, *, task=None) -> ReplayRun:
@@ -372,8 +399,9 @@ def run_optuna(table, budget_s: float, seed: int, portfolio=None, *, task=None) 
 
     bench = _bench(table, task)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+    study = optuna.create_study(   # (the pruner picks each trial's bracket from the study's name)
+        study_name=f"replay-{bench.task}-{seed}", direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=bench.max_resource,
                                               reduction_factor=ETA))
     rec = _Recorder(bench, ReplayRun("optuna", bench.task, float(budget_s), int(seed)))
@@ -428,13 +456,12 @@ def _optuna_config(trial, space: dict) -> dict:
     return config
 
 
-#: name -> f(table or ZooReplay, budget_s, seed, portfolio) -> ReplayRun
+#: name -> f(table or ZooReplay, budget_s, seed, portfolio) -> ReplayRun: fit with each kind of
+#: proposals, with Hyperband ("fit", "fit+bo_gp", ...) or curve stopping ("...+cs") after the
+#: portfolio, and the peers
 STRATEGIES = {
-    "fit": partial(run_fit, strategy="fit"),
-    "fit+bayesopt": partial(run_fit, proposals="bayesopt", strategy="fit+bayesopt"),
-    "fit+cs": partial(run_fit, inner="curve_stopping", strategy="fit+cs"),
-    "fit+bayesopt+cs": partial(run_fit, proposals="bayesopt", inner="curve_stopping",
-                               strategy="fit+bayesopt+cs"),
+    **{_fit_name(p, i): partial(run_fit, proposals=p, inner=i, strategy=_fit_name(p, i))
+       for i in ("hyperband", "curve_stopping") for p in PROPOSALS},
     "hyperband": run_hyperband,
     "random": run_random,
     "optuna": run_optuna,

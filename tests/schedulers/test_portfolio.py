@@ -15,8 +15,9 @@ from autopreset.tuner import Tuner
 from portfolio_sim import JOB_S, ImageCurves, scenario
 
 
-def run(space, plan, allowed, workers=1, run_dir=None, resume=False, seed=0, slowdown=1.0):
-    sched = PortfolioHyperband(space=space, plan=plan, allowed=allowed, mode="max", random_state=seed)
+def run(space, plan, allowed, workers=1, run_dir=None, resume=False, seed=0, slowdown=1.0, **options):
+    sched = PortfolioHyperband(space=space, plan=plan, allowed=allowed, mode="max", random_state=seed,
+                               **options)
     bench = ImageCurves(space, max_resource=int(1.5 * plan.max_resource), slowdown=slowdown)
     tuner = Tuner(bench, sched, executor=SimulatedExecutor(workers, overhead_s=JOB_S),
                   budget_s=plan.search_s, run_dir=run_dir, resume=resume, seed=seed)
@@ -173,3 +174,98 @@ def test_constants_join_the_space_and_leave_the_portfolio():
     result, sched = run(space, fixed, allowed)
     assert sched.space["crop_scale"] == 0.4 and sched.space["lr"] == space["lr"]   # the space wins
     assert all(t.config["crop_scale"] == 0.4 for t in result.trials)
+
+
+# ---------------------------------------------------------------------------- options after the switch
+
+def _runs(result):
+    return [(t.config, t.results, t.status) for t in result.trials]
+
+
+def test_the_options_default_to_fits_search():
+    space, plan, allowed = scenario(1800)
+    sched = PortfolioHyperband(space=space, plan=plan, allowed=allowed)
+    assert (sched.proposals, sched.inner_kind, sched.max_resource_cap) == ("random", "hyperband", None)
+    assert repr(sched) == (f"PortfolioHyperband(mode='max', max_resource={plan.max_resource}, "
+                           f"portfolio={len(plan.portfolio)}, hyperband=True)")
+    plain, _ = run(space, plan, allowed)
+    explicit, sched = run(space, plan, allowed, proposals="random", inner="hyperband", max_resource_cap=None)
+    assert _runs(explicit) == _runs(plain)
+    assert type(sched.inner.searcher).__name__ == "RandomSearcher"
+
+
+@pytest.mark.parametrize("proposals,searcher", [("bayesopt_forest", "BayesOptSearcher"),
+                                                ("evolution", "EvolutionSearcher")])
+def test_other_proposals_search_the_narrowed_space_and_learn_from_the_survivors(proposals, searcher):
+    space, plan, allowed = scenario(1800)
+    result, sched = run(space, plan, allowed, proposals=proposals)
+    assert sched.phase == "hyperband" and type(sched.inner.searcher).__name__ == searcher
+    assert result.spent_s <= plan.search_s + 1e-6
+    assert result.best.resource == sched.max_resource
+    ids = sched.portfolio_trial_ids
+    new = [t for t in result.trials if t.trial_id not in ids]
+    assert new and {t.config["backbone"] for t in new} <= {t.config["backbone"] for t in sched.survivors[:3]} | \
+        set(sched.narrowed["backbone"].choices if hasattr(sched.narrowed["backbone"], "choices")
+            else [sched.narrowed["backbone"]])
+    seen = sched.inner.searcher.history
+    survivor_ids = {t.trial_id for t in sched.survivors}
+    assert sched.exploit.trial_id in survivor_ids
+    # the survivors' portfolio results and the best survivor's whole schedule are observations
+    assert any(o.resource == sched.max_resource and o.config["lr"] == sched.exploit.config["lr"] for o in seen)
+    assert any(o.resource == plan.portfolio_top for o in seen)
+    again, _ = run(space, plan, allowed, proposals=proposals)
+    assert _runs(again) == _runs(result)
+
+
+def test_curve_stopping_after_the_portfolio_stops_hopeless_trials_early():
+    space, plan, allowed = scenario(3600)
+    result, sched = run(space, plan, allowed, inner="curve_stopping")
+    assert sched.phase == "curve_stopping" and type(sched.inner).__name__ == "CurveStopping"
+    assert result.spent_s <= plan.search_s + 1e-6
+    assert result.best.resource == sched.max_resource
+    stopped = [t for t in result.trials if t.status == "stopped"]   # (the portfolio phase pauses)
+    assert stopped and all(t.resource < sched.max_resource for t in stopped)
+    assert any(t.trial_id not in sched.portfolio_trial_ids for t in stopped)
+    # the best survivor's whole schedule is the first incumbent: trials are stopped before any
+    # other trial of the phase has finished its schedule
+    others = [r["time"] for t in result.trials if t.trial_id != sched.exploit.trial_id
+              for r in t.results if r["resource"] >= sched.max_resource]
+    first_stop = min(t.results[-1]["time"] for t in stopped)
+    assert first_stop > max(r["time"] for r in sched.exploit.results)
+    assert not others or first_stop < min(others)
+
+
+def test_curve_stopping_resumes_after_a_kill(tmp_path):
+    space, plan, allowed = scenario(1800)
+    full, _ = run(space, plan, allowed, run_dir=tmp_path / "full", inner="curve_stopping")
+    before = _cut_journal(tmp_path / "full", tmp_path / "killed")
+    resumed, sched = run(space, plan, allowed, run_dir=tmp_path / "killed", resume=True, inner="curve_stopping")
+    after = read_journal(tmp_path / "killed" / "journal.jsonl")[len(before):]
+    seen = set()
+    for e in before + after:                              # no epoch of any trial trained twice
+        if e["event"] == "reported":
+            assert (e["trial_id"], e["result"]["resource"]) not in seen
+            seen.add((e["trial_id"], e["result"]["resource"]))
+    assert resumed.best is not None and resumed.spent_s <= plan.search_s + 1e-6
+    assert sched.phase == "curve_stopping"
+
+
+def test_max_resource_cap_bounds_the_replanned_schedule():
+    space, plan, allowed = scenario(1800)
+    _, free = run(space, plan, allowed, slowdown=0.6)
+    assert free.max_resource > plan.max_resource          # faster epochs: a longer schedule
+    result, sched = run(space, plan, allowed, slowdown=0.6, max_resource_cap=plan.max_resource)
+    assert sched.max_resource == plan.max_resource
+    assert max(t.resource for t in result.trials) == plan.max_resource
+    assert result.spent_s <= plan.search_s + 1e-6
+
+
+def test_the_options_are_checked():
+    space, plan, allowed = scenario(600)
+    for options, message in [({"proposals": "grid"}, "proposals"), ({"proposals": "tpe"}, "proposals"),
+                             ({"inner": "asha"}, "inner"), ({"max_resource_cap": 0}, "max_resource_cap"),
+                             ({"max_resource_cap": plan.max_resource - 1}, "below")]:
+        with pytest.raises(ValueError, match=message):
+            PortfolioHyperband(space=space, plan=plan, allowed=allowed, **options)
+    sched = PortfolioHyperband(space=space, plan=plan, allowed=allowed, proposals="bayesopt", inner="curve_stopping")
+    assert "proposals='bayesopt', inner='curve_stopping'" in repr(sched)
