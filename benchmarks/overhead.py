@@ -113,6 +113,9 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=str(RESULTS / "overhead"))
+    ap.add_argument("--fit-events", type=int, default=1500,
+                    help="journal events of a 15-minute fit when results/fit.json has no counts "
+                         "(about 50 trials of up to 27 reports each on one core)")
     args = ap.parse_args()
     cases = {
         "autopreset inline": lambda: run_autopreset(args.trials, journal=True, workers=1),
@@ -146,7 +149,16 @@ def main() -> None:
              "| case | ms per trial | vs optuna journal |", "|---|---|---|"]
     for k, v in rows.items():
         lines.append(f"| {k} | {v['ms_per_trial']:.3f} | {doc['ratio_to_optuna_journal'][k]:.2f} |")
+    per_event = rows["autopreset inline"]["ms_per_trial"] / 3      # started, reported, completed
+    doc["ms_per_event"] = per_event
     f15 = doc["fit_15m"]
+    if not f15:
+        share = per_event / 1000 * args.fit_events / 900
+        doc["fit_15m_estimate"] = {"events": args.fit_events, "overhead_share": share}
+        lines += ["", f"Per journal event (a trial here is 3: started, reported, completed) "
+                  f"{per_event:.3f} ms. A 15-minute fit on one core runs about 50 trials of up to 27 "
+                  f"reports each, some {args.fit_events} events: {per_event * args.fit_events / 1000:.2f} s, "
+                  f"{100 * share:.3f}% of its wall-clock (--fit-events to change the count)."]
     if f15:
         share = rows["autopreset inline"]["ms_per_trial"] / 1000 * f15["reports_median"] / 900
         doc["fit_15m"]["overhead_share"] = share
