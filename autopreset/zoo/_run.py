@@ -119,11 +119,16 @@ def machine_info(device: str, threads: int) -> dict:
     return info
 
 
-def read_records(out: str | os.PathLike) -> list[dict]:
-    """Every record under ``OUT/records/`` (a torn last line, from a kill, is skipped)."""
+def read_records(out: str | os.PathLike, *, digests: dict | None = None) -> list[dict]:
+    """Every record under ``OUT/records/`` (a torn last line, from a kill, is skipped).
+    ``digests``, when given, receives each file's SHA-256 of exactly the bytes read (a shard
+    may be appending while this reads)."""
     rows = []
     for path in sorted(Path(out, "records").glob("*.jsonl")):
-        for line in path.read_text().splitlines():
+        data = path.read_bytes()
+        if digests is not None:
+            digests[path.name] = hashlib.sha256(data).hexdigest()
+        for line in data.decode("utf-8").splitlines():
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:

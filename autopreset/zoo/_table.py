@@ -12,7 +12,6 @@ the same whatever its accuracy range.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,8 @@ class ZooTable:
         from ._run import read_records
 
         out = Path(out)
-        rows = [r for r in read_records(out) if int(r["horizon"]) == horizon]
+        digests: dict[str, str] = {}
+        rows = [r for r in read_records(out, digests=digests) if int(r["horizon"]) == horizon]
         if not rows:
             raise InputError(f"{out}: no zoo records at horizon {horizon} under {out / 'records'}")
         by_task: dict[str, dict[str, dict]] = {}
@@ -92,8 +92,7 @@ class ZooTable:
                 lat[ti, ci] = r.get("latency_ms", {}).get("p50_ms", np.nan)
                 failed[ti, ci] = bool(r.get("error"))
                 machines[m.get("cpu", "?") + "|" + m.get("device", "?")] = m
-        files = tuple((str(p.relative_to(out)), hashlib.sha256(p.read_bytes()).hexdigest())
-                      for p in sorted((out / "records").glob("*.jsonl")))
+        files = tuple((f"records/{name}", digest) for name, digest in sorted(digests.items()))
         return cls(tuple(names), tuple(info[t] for t in names), tuple(order[c][1] for c in ids),
                    acc, sec, lat, failed, files, tuple(machines.values()))
 
