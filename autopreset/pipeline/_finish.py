@@ -10,7 +10,8 @@ from pathlib import Path
 
 from autopreset._faults import fault_point
 
-__all__ = ["finish", "save_model", "write_outputs", "trial_records", "drop_trial_weights"]
+__all__ = ["finish", "save_model", "write_outputs", "trial_records", "drop_trial_weights",
+           "chance_warning"]
 
 
 def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_ms: dict,
@@ -106,11 +107,36 @@ def finish(run):
         (x["metric"] for x in r["results"]), default=-1.0))
     predictor.tuning = run.result
     card = predictor.card
+    warning = chance_warning(card.metrics.get("val_accuracy"), run.data)
+    if warning:                        # shown with --quiet too: the model is not worth using
+        import sys
+
+        print(f"autopreset: {warning}", file=sys.stderr, flush=True)
     run.say(f"done in {run.budget.elapsed():.0f}s of {run.budget.total_s:.0f}s: "
             f"{len(run.result.trials)} trials, best {card.backbone} (trial {best.trial_id}), "
             f"validation accuracy {card.metrics['val_accuracy']:.4f}, "
             f"latency p50 {card.latency_ms['p50']:.2f} ms")
     return predictor
+
+
+def chance_warning(val_accuracy, data) -> str | None:
+    """A warning when the model is no better than always answering the validation split's most
+    common class (a diverged or untrained model), with what to try; None otherwise."""
+    import numpy as np
+
+    if val_accuracy is None or getattr(data.kind, "name", "") != "classification":
+        return None
+    labels = np.asarray(data.dataset.labels)[np.asarray(data.val_idx)]
+    if labels.size == 0:
+        return None
+    majority = float(np.bincount(labels).max() / labels.size)
+    margin = max(0.02, 2 * float(np.sqrt(majority * (1 - majority) / labels.size)))
+    if float(val_accuracy) > majority + margin:
+        return None
+    return (f"warning: the saved model is no better than chance: validation accuracy "
+            f"{float(val_accuracy):.3f}, and always answering the most common class scores "
+            f"{majority:.3f}; the search found nothing that learns in this budget (give it a "
+            f"longer --budget, or check that the folders' labels match their images)")
 
 
 def _save(run, best, which):

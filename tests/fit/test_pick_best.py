@@ -78,3 +78,19 @@ def test_weight_pruner_never_deletes_what_the_pick_would_take(tmp_path, with_lat
         assert len(kept) <= (len({t.config["backbone"] for t in kept}) if lat else 1)
         assert not any(t.status == "failed" for t in kept)
         assert pruner.freed == 100 * (len(retired) - len(kept))
+
+
+def test_a_model_no_better_than_the_majority_class_gets_a_warning():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from autopreset.pipeline._finish import chance_warning
+
+    labels = np.array([0] * 60 + [1] * 20 + [2] * 20)
+    data = SimpleNamespace(kind=SimpleNamespace(name="classification"),
+                           dataset=SimpleNamespace(labels=labels), val_idx=np.arange(100))
+    text = chance_warning(0.6, data)
+    assert text and "no better than chance" in text and "0.600" in text and "--budget" in text
+    assert chance_warning(0.95, data) is None
+    assert chance_warning(0.5, SimpleNamespace(**{**data.__dict__, "kind": SimpleNamespace(name="regression")})) is None
