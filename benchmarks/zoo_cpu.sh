@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Continue the zoo on this machine's CPU cores: one `zoo run` shard per core, one thread each,
+# each pinned to its core, until STOP_AFTER; cells already in zoo_results/records/ are skipped.
+#
+#     bash benchmarks/zoo_cpu.sh [STOP_AFTER] [TASKS_DIR]     # e.g. 2h /work/zoo/tasks
+#
+# The tasks are written first if TASKS_DIR has none (the same pixels on every machine). Logs go
+# to TASKS_DIR/../shard<i>.log; commit zoo_results/records/ as the shards go.
+set -eu
+STOP=${1:-2h}
+TASKS=${2:-/work/zoo/tasks}
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+N=$(nproc)
+mkdir -p "$TASKS"
+"$PY" -m autopreset zoo tasks "$TASKS" > /dev/null
+for i in $(seq 0 $((N - 1))); do
+    nohup taskset -c "$i" "$PY" -m autopreset zoo run "$TASKS"/*/ --out zoo_results \
+        --shard "$i/$N" --threads 1 --stop-after "$STOP" > "$(dirname "$TASKS")/shard$i.log" 2>&1 &
+done
+echo "started $N shard(s) until $STOP; logs in $(dirname "$TASKS")/shard*.log"
