@@ -419,11 +419,16 @@ def _check_weights(module, header: dict, card: ModelCard, weights_path: Path) ->
 
 
 def expand_paths(paths: list[str | os.PathLike]) -> list[Path]:
-    """Files as given, and image files inside folders (recursively, in sorted order)."""
+    """Files as given, image files inside folders (recursively, in sorted order), and the files
+    a ``.csv`` lists (the CSV ``fit`` reads: ``path,label`` rows; labels are not needed here)."""
+    from autopreset.data._scan import csv_paths
+
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if path.is_file() and path.suffix.lower() == ".csv":
+            files.extend(Path(p) for p in csv_paths(path))
+        elif path.is_dir():
             files.extend(sorted(p for p in path.rglob("*")
                                 if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
         elif path.exists():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -181,3 +182,15 @@ def test_predict_cli_fails_when_no_path_is_a_readable_image(predictor, images, t
     (empty / "notes.txt").write_text("no images here")
     none = CliRunner().invoke(cli, ["predict", str(saved), str(empty)])
     assert none.exit_code == 1 and "no image file in the 1 path(s) given" in none.stderr
+
+
+def test_predict_reads_the_csv_fit_reads(predictor, images, tmp_path):
+    files = sorted(images.rglob("*.png"))[:2]
+    csv = tmp_path / "list.csv"
+    csv.write_text("path,label\n" + "".join(f"{p},x\n" for p in files) + "missing.png,x\n",
+                   encoding="utf-8")
+    rows, skipped = predictor.predict_paths([csv])
+    assert [r["path"] for r in rows] == [str(p) for p in files]
+    assert [Path(p).name for p, _ in skipped] == ["missing.png"]
+    (tmp_path / "paths.csv").write_text(f"{files[0]}\n", encoding="utf-8")   # no label column
+    assert [r["path"] for r in predictor.predict_paths([tmp_path / "paths.csv"])[0]] == [str(files[0])]

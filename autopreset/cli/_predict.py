@@ -16,7 +16,8 @@ from autopreset.errors import RunError
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 def predict_command(model_dir: str, paths: tuple[str, ...], top_k: int, fmt: str, batch_size: int) -> None:
-    """Predict the class of each image in PATHS (files or folders, searched recursively).
+    """Predict the class of each image in PATHS (files, folders searched recursively, or a CSV
+    of path[,label] rows as fit reads it).
 
     Prints CSV (path,label,probability; one row per label with --top-k) or JSON to stdout.
     Files that are not readable images are reported on stderr and skipped; when none is

@@ -253,6 +253,28 @@ def _walk(top: str, visited: set, skipped: list[SkippedFile], is_class_root: boo
             yield full
 
 
+def csv_paths(path: str | os.PathLike) -> list[str]:
+    """The image paths of a CSV as ``fit`` reads it (``path,label`` rows, a ``path,label`` header
+    optional); the label column may be left out (``path`` rows, to predict). Relative paths are
+    relative to the CSV's folder."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise InputError(f"{str(path)!r} is not a UTF-8 CSV of path[,label] rows: "
+                         f"{type(err).__name__}") from None
+    if rows and rows[0][0].strip().lower() == "path":
+        rows = rows[1:]
+    if not rows:
+        raise InputError(f"{str(path)!r} has no path rows")
+    out = []
+    for row in rows:
+        p = row[0].strip()
+        out.append(p if os.path.isabs(p) else str(path.parent / p))
+    return out
+
+
 def _from_csv(path: Path) -> tuple[list[tuple[str, str]], list[SkippedFile]]:
     base = path.parent
     try:
