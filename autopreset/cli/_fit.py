@@ -22,7 +22,10 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
                    "With --resume: the run's new total budget, the time it has spent still "
                    "counted (default: the run's own).")
 @click.option("--prefer", type=click.Choice(["latency", "balanced", "accuracy"]), default="balanced",
-              show_default=True, help="Small fast backbones (latency) or large ones allowed (accuracy).")
+              show_default=True,
+              help="WHICH LATENCY the model may have: among the preset's backbones, measured on "
+                   "this machine, keep the fastest third (latency), two thirds (balanced) or all "
+                   "(accuracy).")
 @click.option("--max-latency-ms", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Explicit bound on the model's batch-1 latency, in milliseconds.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -30,7 +33,10 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
                    "One fit at a time per folder: another one is refused at once.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--preset", default="default", show_default=True,
-              help="A shipped preset name or a preset JSON file (e.g. a colleague's card).")
+              help="WHICH CONFIGS to start from: the search space and the ordered portfolio, a "
+                   "shipped preset name (default, latency, accuracy: autopreset presets list) or "
+                   "a preset JSON file (a colleague's card, or one `autopreset zoo portfolio` "
+                   "built).")
 @click.option("--plan", "plan_only", is_flag=True,
               help="Print the measured plan and stop (with --resume: the run's plan).")
 @click.option("--resume", is_flag=True,
