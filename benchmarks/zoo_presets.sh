@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Rebuild the shipped presets from the zoo (run when zoo_results/ holds the configs it should):
+#
+#     bash benchmarks/zoo_presets.sh [ZOO] [OUT]        # defaults: zoo_results presets
+#
+# default: tiers tiny..medium, 16 configs; latency: tiny and small, 12; accuracy: every tier, 12.
+# Each is a greedy portfolio serving every --prefer at once (autopreset/zoo/_portfolio.py), with
+# the zoo files' hashes in its provenance; then every preset is validated.
+set -eu
+ZOO=${1:-zoo_results}
+OUT=${2:-presets}
+cd "$(dirname "$0")/.."
+AP="${PY:-.venv/bin/python} -m autopreset"
+$AP zoo status "$ZOO" | tail -n 1
+$AP zoo portfolio "$ZOO" -o "$OUT/default.json" --tiers tiny,small,medium -k 16
+$AP zoo portfolio "$ZOO" -o "$OUT/latency.json" --tiers tiny,small -k 12
+$AP zoo portfolio "$ZOO" -o "$OUT/accuracy.json" --tiers tiny,small,medium,large -k 12
+$AP presets validate "$OUT"/*.json
