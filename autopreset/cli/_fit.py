@@ -54,12 +54,15 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--latency-device", type=click.Choice(["cpu", "cuda"]), default=None,
               help="Device the model will serve on, where latency is measured (default: cpu).")
+@click.option("--resolution", type=click.IntRange(8, 4096), default=None, metavar="PX",
+              help="Input size in pixels (default: from the images: their median shorter side, "
+                   "clipped to 32..128).")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep every trial's weights in the run folder (default: only the model's).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_only, resume,
-                on_data_change, workers, dask_address, device, latency_device, keep_checkpoints,
-                quiet) -> None:
+                on_data_change, workers, dask_address, device, latency_device, resolution,
+                keep_checkpoints, quiet) -> None:
     """Train the best image classifier that BUDGET buys on DATA (one sub-folder per class).
 
     \b
@@ -80,6 +83,7 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
             preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
             device=device, latency_device=latency_device, progress=not quiet,
             keep_checkpoints=keep_checkpoints, on_data_change=on_data_change,
+            resolution=resolution,
         )
     except Interrupted as exc:
         raise _exit(exc) from None
