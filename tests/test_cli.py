@@ -225,3 +225,17 @@ def test_ctrl_c_in_any_command_exits_130_not_aborted(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["demo-data", "digits", str(tmp_path / "d")])
     assert result.exit_code == 130
     assert result.stderr.strip() == "interrupted" and "Aborted!" not in result.output
+
+
+def test_fit_resolution_reaches_the_pipeline_and_is_bounded(fake_fit, tmp_path):
+    seen = {}
+
+    def fit(data, **kwargs):
+        seen.update(kwargs)
+
+    fake_fit(fit)
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path), "--resolution", "24", "--plan"])
+    assert result.exit_code == 0, result.output
+    assert seen["resolution"] == 24
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path), "--resolution", "5"])
+    assert result.exit_code == 2 and "--resolution" in result.output
