@@ -56,6 +56,8 @@ class _StopEarly:
         self.seed = reporter.seed
 
     def report(self, resource: int, metric: float, **extra) -> bool:
+        if extra.get("restored"):       # the restored epoch said again: not this job's timing
+            return self._r.report(resource=resource, metric=metric, **extra)
         now = time.time()
         took = extra.get("seconds")     # the trainer's own epoch time (no model building)
         self._slowest = max(self._slowest, float(took) if took else now - self._last)

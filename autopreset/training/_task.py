@@ -138,8 +138,8 @@ class TrainingTask:
             # A kill can fall between an epoch's checkpoint and its report: say the restored
             # epoch again (the tuner skips a report it already has) so no rung goes unseen.
             last = runner.history[-1]
-            if not reporter.report(resource=start, metric=last["metric"],
-                                   **{k: v for k, v in last.items() if k not in ("metric", "epoch")}):
+            extra = {k: v for k, v in last.items() if k not in ("metric", "epoch")}
+            if not reporter.report(resource=start, metric=last["metric"], restored=True, **extra):
                 return
         saved = start
         policy = _CheckpointPolicy()

@@ -117,3 +117,22 @@ def test_the_plan_says_whether_the_configs_or_the_schedule_set_the_crop_strength
     own = make_plan(**kw, crop_in_configs=True)
     assert "as each config sets them" in own.describe()
     assert FitPlan.from_json(json.loads(json.dumps(own.to_json()))).crop_in_configs
+
+
+def test_a_restored_epoch_said_again_does_not_count_as_this_jobs_epoch_time():
+    """The trainer repeats its restored epoch after a restore; the objective's early stop must
+    not take that epoch's seconds (from another job, maybe with warm-up) as this job's."""
+    import time
+    from types import SimpleNamespace
+
+    from autopreset.pipeline._objective import _StopEarly
+
+    class Reporter(SimpleNamespace):
+        def report(self, **kw):
+            return True
+
+    inner = Reporter(trial_id=0, checkpoint_dir=".", max_resource=9, target_resource=9, seed=0,
+                     deadline=time.time() + 5.0)
+    stop = _StopEarly(inner, margin=1.15)
+    assert stop.report(resource=1, metric=0.5, seconds=30.0, restored=True)   # goes on
+    assert not stop.report(resource=2, metric=0.6, seconds=30.0)              # a real 30 s epoch
