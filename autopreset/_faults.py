@@ -20,9 +20,9 @@ Points (where each is reached):
     journal      half of a journal line is written, not flushed (Journal.write)
     promotion    a paused trial is about to be resumed to a higher rung (the tuner)
     switch       the portfolio phase hands over to Hyperband (PortfolioHyperband)
-    refit        the refit on train+validation started (FitRun.refit)
+    refit        the refit on train+validation is about to start (FitRun.refit)
     save         the model's weights are written, model.json not yet (the model folder)
-    report       the leaderboard is written, the HTML report not yet (FitRun.finish)
+    report       the model is saved; leaderboard, report and preset card not yet (finish)
 """
 from __future__ import annotations
 
