@@ -17,7 +17,7 @@ Points (where each is reached):
     latency      while the serving latencies are measured (FitRun.plan)
     epoch        a trial finished an epoch, before its checkpoint and report (the trainer)
     checkpoint   a checkpoint's tensors are written, its checkpoint.json not yet (the trainer)
-    journal      half of a journal line is written, not flushed (Journal.write)
+    journal      half of a journal line reaches the file, the rest never (Journal.write)
     promotion    a paused trial is about to be resumed to a higher rung (the tuner)
     switch       the portfolio phase hands over to Hyperband (PortfolioHyperband)
     refit        the refit on train+validation is about to start (FitRun.refit)
