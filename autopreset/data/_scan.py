@@ -253,36 +253,36 @@ def _walk(top: str, visited: set, skipped: list[SkippedFile], is_class_root: boo
             yield full
 
 
+def _csv_rows(path: Path, what: str) -> list[list[str]]:
+    """The non-empty rows of a UTF-8 CSV; a one-line InputError naming ``what`` it should hold."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise InputError(f"{str(path)!r} is not a UTF-8 CSV of {what}: "
+                         f"{type(err).__name__}") from None
+
+
+def _relative_to(base: Path, p: str) -> str:
+    p = p.strip()
+    return p if os.path.isabs(p) else str(base / p)
+
+
 def csv_paths(path: str | os.PathLike) -> list[str]:
     """The image paths of a CSV as ``fit`` reads it (``path,label`` rows, a ``path,label`` header
     optional); the label column may be left out (``path`` rows, to predict). Relative paths are
     relative to the CSV's folder."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"{str(path)!r} is not a UTF-8 CSV of path[,label] rows: "
-                         f"{type(err).__name__}") from None
+    rows = _csv_rows(path, "path[,label] rows")
     if rows and rows[0][0].strip().lower() == "path":
         rows = rows[1:]
     if not rows:
         raise InputError(f"{str(path)!r} has no path rows")
-    out = []
-    for row in rows:
-        p = row[0].strip()
-        out.append(p if os.path.isabs(p) else str(path.parent / p))
-    return out
+    return [_relative_to(path.parent, row[0]) for row in rows]
 
 
 def _from_csv(path: Path) -> tuple[list[tuple[str, str]], list[SkippedFile]]:
-    base = path.parent
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"{str(path)!r} is not a UTF-8 CSV of path,label rows "
-                         f"(expected a class folder or a CSV): {type(err).__name__}") from None
+    rows = _csv_rows(path, "path,label rows (expected a class folder or a CSV)")
     if rows and [c.strip().lower() for c in rows[0][:2]] == ["path", "label"]:
         rows = rows[1:]
     if not rows:
@@ -291,6 +291,5 @@ def _from_csv(path: Path) -> tuple[list[tuple[str, str]], list[SkippedFile]]:
     for i, row in enumerate(rows, start=1):
         if len(row) < 2 or not row[1].strip():
             raise InputError(f"{str(path)!r} row {i}: expected 'path,label', got {row!r}")
-        p = row[0].strip()
-        candidates.append((p if os.path.isabs(p) else str(base / p), row[1].strip()))
+        candidates.append((_relative_to(path.parent, row[0]), row[1].strip()))
     return candidates, []
