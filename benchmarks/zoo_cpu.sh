@@ -5,7 +5,8 @@
 #     bash benchmarks/zoo_cpu.sh [STOP_AFTER] [TASKS_DIR]     # e.g. 2h /work/zoo/tasks
 #
 # The tasks are written first if TASKS_DIR has none (the same pixels on every machine). Logs go
-# to TASKS_DIR/../shard<i>.log; commit zoo_results/records/ as the shards go.
+# to TASKS_DIR/../shard<i>.log; commit zoo_results/records/ as the shards go. NICE=19 leaves the
+# cores to interactive work first (the zoo prices cells by CPU seconds, not wall time).
 set -eu
 STOP=${1:-2h}
 TASKS=${2:-/work/zoo/tasks}
@@ -15,7 +16,7 @@ N=$(nproc)
 mkdir -p "$TASKS"
 "$PY" -m autopreset zoo tasks "$TASKS" > /dev/null
 for i in $(seq 0 $((N - 1))); do
-    nohup taskset -c "$i" "$PY" -m autopreset zoo run "$TASKS"/*/ --out zoo_results \
+    nohup nice -n "${NICE:-0}" taskset -c "$i" "$PY" -m autopreset zoo run "$TASKS"/*/ --out zoo_results \
         --shard "$i/$N" --threads 1 --stop-after "$STOP" > "$(dirname "$TASKS")/shard$i.log" 2>&1 &
 done
 echo "started $N shard(s) until $STOP; logs in $(dirname "$TASKS")/shard*.log"
