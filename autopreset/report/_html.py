@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from . import _sections as sections
+from ._diagnostics import RunDiagnostics
 from ._leaderboard import atomic_write_bytes, write_leaderboard
 from ._records import TrialRecord, check_mode, coerce_all
 
@@ -28,6 +30,7 @@ pre{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:12px 16px
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:8px}
 figure img{width:100%;height:auto;display:block}
+figure.wide{grid-column:1/-1}
 figcaption{color:#667085;font-size:12px;padding:4px 6px 0}
 .tablewrap{overflow-x:auto;background:#fff;border:1px solid #e4e7ec;border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:12.5px}
@@ -43,16 +46,19 @@ tr.chosen td{background:#fdecea;font-weight:600}
 def write_report(run_dir: str | os.PathLike, trials: Iterable[TrialRecord | Mapping[str, Any]], *,
                  summary: str | Mapping[str, Any] = "", chosen_trial_id: Any = None,
                  mode: str = "max", title: str = "autopreset run",
-                 metric_name: str = "accuracy") -> dict[str, Path]:
+                 metric_name: str = "accuracy",
+                 diagnostics: RunDiagnostics | None = None) -> dict[str, Path]:
     """Write ``leaderboard.csv``, ``plots/*.png`` and a self-contained ``report.html``.
 
     ``summary`` is the plan/summary text (shown preformatted) or a mapping (shown as a table).
+    ``diagnostics`` adds the chosen model's per-class results, confusion matrix and worst
+    mistakes, class counts, skipped files, the run's decisions and library versions.
     Returns the paths written, keyed ``leaderboard``, ``report``, ``anytime``, ``rungs``,
-    ``pareto``. Every file is written atomically.
+    ``pareto``, ``loss``. Every file is written atomically.
 
     >>> paths = write_report("runs/demo", trials, summary="budget 10m", chosen_trial_id=3)
     """
-    from ._plots import anytime_plot, pareto_plot, rungs_plot  # matplotlib only when plotting
+    from ._plots import anytime_plot, loss_plot, pareto_plot, rungs_plot  # matplotlib only here
 
     check_mode(mode)
     run_dir = Path(run_dir)
@@ -64,18 +70,61 @@ def write_report(run_dir: str | os.PathLike, trials: Iterable[TrialRecord | Mapp
     kw = dict(mode=mode, metric_name=metric_name)
     pngs = {"anytime": anytime_plot(records, **kw),
             "rungs": rungs_plot(records, chosen_trial_id=chosen_trial_id, **kw),
-            "pareto": pareto_plot(records, chosen_trial_id=chosen_trial_id, **kw)}
+            "pareto": pareto_plot(records, chosen_trial_id=chosen_trial_id, **kw),
+            "loss": loss_plot(records, chosen_trial_id=chosen_trial_id)}
     for name, data in pngs.items():
         paths[name] = run_dir / "plots" / f"{name}.png"
         atomic_write_bytes(paths[name], data)
-    page = _page(title, records, rows, pngs, summary, chosen_trial_id, metric_name)
+    page = _page(title, records, rows, pngs, summary, chosen_trial_id, metric_name,
+                 diagnostics or RunDiagnostics())
     atomic_write_bytes(paths["report"], page.encode("utf-8"))
     return paths
 
 
+_CAPTIONS = {"anytime": "Best so far against wall-clock time",
+             "rungs": "Learning curves per trial; dotted lines where trials stopped",
+             "pareto": "Latency against accuracy; Pareto front in green, chosen model starred",
+             "loss": "Training and validation loss per epoch, one line per trial; chosen trial in red"}
+
+
 def _page(title: str, records: list[TrialRecord], rows: list[dict[str, Any]], pngs: dict[str, bytes],
-          summary: str | Mapping[str, Any], chosen_trial_id: Any, metric_name: str) -> str:
+          summary: str | Mapping[str, Any], chosen_trial_id: Any, metric_name: str,
+          diag: RunDiagnostics) -> str:
     e = html.escape
+    out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>",
+           "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+           f"<style>{_CSS}{sections.CSS}</style></head><body><main>",
+           f"<h1>{e(title)}</h1><p class='sub'>report written "
+           f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M UTC}</p>",
+           "<div class='cards'>" + "".join(
+               f"<div class='card'><div class='k'>{e(k)}</div><div class='v'>{e(v)}</div></div>"
+               for k, v in _cards(records, rows, chosen_trial_id, metric_name, diag)) + "</div>"]
+    if summary:
+        out.append("<h2>Plan and summary</h2>")
+        if isinstance(summary, Mapping):
+            out.append("<div class='tablewrap'><table class='kv'>" + "".join(
+                f"<tr><td>{e(str(k))}</td><td>{e(str(v))}</td></tr>" for k, v in summary.items())
+                + "</table></div>")
+        else:
+            out.append(f"<pre>{e(str(summary))}</pre>")
+    out += [sections.decisions_section(diag), sections.model_section(diag),
+            sections.mistakes_section(diag)]
+    out.append("<h2>Plots</h2><div class='plots'>")
+    for name, data in pngs.items():
+        b64 = base64.b64encode(data).decode("ascii")
+        wide = " class='wide'" if name == "loss" else ""
+        out.append(f"<figure{wide}><img alt='{e(_CAPTIONS[name])}' src='data:image/png;base64,{b64}'>"
+                   f"<figcaption>{e(_CAPTIONS[name])}</figcaption></figure>")
+    out.append("</div>")
+    out.append(_table(rows, chosen_trial_id))
+    if diag != RunDiagnostics():
+        out += [sections.skipped_section(diag), sections.versions_section(diag)]
+    out.append("</main></body></html>")
+    return "\n".join(out)
+
+
+def _cards(records: list[TrialRecord], rows: list[dict[str, Any]], chosen_trial_id: Any,
+           metric_name: str, diag: RunDiagnostics) -> list[tuple[str, str]]:
     chosen = next((r for r in rows if r["trial_id"] == chosen_trial_id), None)
     best = rows[0] if rows and rows[0]["best_metric"] != "" else None
     top = chosen or best
@@ -90,34 +139,11 @@ def _page(title: str, records: list[TrialRecord], rows: list[dict[str, Any]], pn
             cards.append(("backbone", str(top["backbone"])))
         if top["latency_ms"] != "":
             cards.append(("latency", f"{_fmt(top['latency_ms'])} ms"))
-    out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>",
-           "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-           f"<style>{_CSS}</style></head><body><main>",
-           f"<h1>{e(title)}</h1><p class='sub'>report written "
-           f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M UTC}</p>",
-           "<div class='cards'>" + "".join(
-               f"<div class='card'><div class='k'>{e(k)}</div><div class='v'>{e(v)}</div></div>"
-               for k, v in cards) + "</div>"]
-    if summary:
-        out.append("<h2>Plan and summary</h2>")
-        if isinstance(summary, Mapping):
-            out.append("<div class='tablewrap'><table class='kv'>" + "".join(
-                f"<tr><td>{e(str(k))}</td><td>{e(str(v))}</td></tr>" for k, v in summary.items())
-                + "</table></div>")
-        else:
-            out.append(f"<pre>{e(str(summary))}</pre>")
-    captions = {"anytime": "Best so far against wall-clock time",
-                "rungs": "Learning curves per trial; dotted lines where trials stopped",
-                "pareto": "Latency against accuracy; Pareto front in green, chosen model starred"}
-    out.append("<h2>Plots</h2><div class='plots'>")
-    for name, data in pngs.items():
-        b64 = base64.b64encode(data).decode("ascii")
-        out.append(f"<figure><img alt='{e(captions[name])}' src='data:image/png;base64,{b64}'>"
-                   f"<figcaption>{e(captions[name])}</figcaption></figure>")
-    out.append("</div>")
-    out.append(_table(rows, chosen_trial_id))
-    out.append("</main></body></html>")
-    return "\n".join(out)
+    if diag.evaluation is not None:
+        cards.append(("macro F1", f"{diag.evaluation['macro_avg']['f1']:.3f}"))
+    if "weights" in diag.decisions:
+        cards.append(("started from", str(diag.decisions["weights"]).split(":")[0].split(" (")[0]))
+    return cards
 
 
 def _table(rows: list[dict[str, Any]], chosen_trial_id: Any) -> str:

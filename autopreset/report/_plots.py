@@ -1,4 +1,4 @@
-"""The report's three plots, drawn with matplotlib's Agg canvas into PNG bytes.
+"""The report's plots, drawn with matplotlib's Agg canvas into PNG bytes.
 
 Figures are built with ``matplotlib.figure.Figure`` and ``FigureCanvasAgg`` directly, never
 through ``pyplot``: no global backend switch, no global figure registry, safe in a user's
@@ -162,3 +162,57 @@ def pareto_plot(records: list[TrialRecord], *, mode: str = "max", metric_name: s
     ax.set_title(f"Latency vs {metric_name}", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="best")
     return _png(fig)
+
+
+def loss_plot(records: list[TrialRecord], *, chosen_trial_id: Any = None) -> bytes:
+    """Training and validation loss per epoch, one line per trial (the trainer reports both
+    with every epoch's result as ``train_loss`` and ``val_loss``); the chosen trial in red.
+
+    A validation loss that climbs while the training loss falls is overfitting; both flat is a
+    learning rate too low (or far too high)."""
+    fig = Figure(figsize=(10.0, 3.8), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2, sharex=True)
+    colors = _phase_colors(records)
+    for ax, key, title in ((axes[0], "train_loss", "training loss"),
+                           (axes[1], "val_loss", "validation loss")):
+        ax.grid(True, color="#E5E5E5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        seen: set[str] = set()
+        drawn = 0
+        for rec in records:
+            curve = _loss_curve(rec, key)
+            if not curve:
+                continue
+            drawn += 1
+            xs, ys = zip(*curve)
+            if rec.trial_id == chosen_trial_id:
+                ax.plot(xs, ys, "-", color=_ACCENT, linewidth=2.2, zorder=5,
+                        label=f"chosen (trial {chosen_trial_id})")
+                continue
+            phase = rec.phase or "trials"
+            ax.plot(xs, ys, "-", color=colors[phase], alpha=0.5, linewidth=1,
+                    label=phase if phase not in seen else None)
+            seen.add(phase)
+        if not drawn:
+            _empty(ax, f"no trial reported a {title}")
+            continue
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(title)
+        ax.set_title(f"{title[0].upper()}{title[1:]} per epoch, one line per trial", loc="left",
+                     fontsize=11)
+        ax.legend(frameon=False, fontsize=8, loc="best")
+    return _png(fig)
+
+
+def _loss_curve(rec: TrialRecord, key: str) -> list[tuple[int, float]]:
+    """(epoch, loss) pairs of one trial, one per epoch (a result said again keeps its last)."""
+    by_epoch: dict[int, float] = {}
+    for r in rec.results:
+        value = r.get(key)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            by_epoch[int(r["resource"])] = float(value)
+    return sorted(by_epoch.items())

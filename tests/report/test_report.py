@@ -127,14 +127,14 @@ def test_write_report_files_and_self_contained_html(tmp_path):
     trials[1]["config"]["note"] = "<script>alert(1)</script>"
     paths = write_report(tmp_path, trials, summary="budget 10m\nplan: portfolio then hyperband",
                          chosen_trial_id=1, mode="max")
-    for key in ("leaderboard", "report", "anytime", "rungs", "pareto"):
+    for key in ("leaderboard", "report", "anytime", "rungs", "pareto", "loss"):
         assert paths[key].is_file() and paths[key].stat().st_size > 0
-    for key in ("anytime", "rungs", "pareto"):
+    for key in ("anytime", "rungs", "pareto", "loss"):
         assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = paths["report"].read_text()
     parser = _Collect()
     parser.feed(page)
-    assert len(parser.imgs) == 3
+    assert len(parser.imgs) == 4
     for src in parser.imgs:  # inlined, nothing fetched from outside
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:4] == b"\x89PNG"
@@ -164,7 +164,7 @@ def test_report_shows_the_chosen_model_when_it_is_not_the_best(tmp_path):
     page = write_report(tmp_path, trials, chosen_trial_id=0)["report"].read_text()
     assert "chosen accuracy</div><div class='v'>0.7<" in page
     assert "best accuracy</div><div class='v'>0.9<" in page
-    assert page.count("<figcaption>") == 3
+    assert page.count("<figcaption>") == 4
 
 
 def test_presets_and_leaderboards_do_not_import_matplotlib():
