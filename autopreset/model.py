@@ -4,10 +4,15 @@
     rows, skipped = predictor.predict_paths(["photos/"], top_k=3)
     predictor.evaluate("labelled_folder/")        # accuracy and confusion matrix
     predictor.export("onnx")                       # model.onnx, checked against PyTorch
+    predictor.export("onnx", with_preprocessing=True)   # uint8 pixels in, probabilities out
 
 Loading reads JSON and safetensors only: a shared model folder cannot run code on load.
-Prediction applies exactly the evaluation preprocessing used in training
-(:func:`autopreset.data.preprocess`).
+model.json's ``preprocessing`` records how an image becomes the model's input (reading,
+resize, scaling, mean/std, layout: :mod:`autopreset.data._preprocessing`), and prediction
+runs from that record (:class:`autopreset.data.Preprocessing`, the functions training uses);
+a model.json without it (written before the record existed) gets the same preprocessing,
+built from ``input_size``, ``mean`` and ``std``. An export carries the classes, the record
+and its input/output contract as metadata (:meth:`Predictor.export_metadata`).
 
 A model folder is shared data, so loading checks every field before anything is built, and a
 damaged or tampered folder is a one-line :class:`~autopreset.errors.InputError` naming the
@@ -18,7 +23,10 @@ file and the field (``autopreset predict``/``evaluate``/``export`` exit 2 with `
   ``classes`` 2..100000 distinct non-empty names; ``input_size`` 8..4096; ``mean`` and ``std``
   three finite numbers (``mean`` in [-10, 10], ``std`` in [1e-6, 10]); ``model_kwargs`` only
   the harmless timm arguments of ``autopreset.backbones._create.MODEL_KWARGS`` (dropout rates,
-  pooling; nothing that loads a file);
+  pooling; nothing that loads a file); ``preprocessing`` every key known, ``size`` 8..4096
+  and equal to ``input_size``, ``background`` three integers 0..255, ``interpolation`` one of
+  Pillow's filters, ``divide_by`` in [1, 65535], ``mean``/``std`` bounded as above and equal to
+  the top-level ones, the fixed steps exactly as autopreset does them;
 - model.safetensors: a safetensors file whose header matches the file (a pickle or a
   ``torch.save`` archive is refused, never unpickled) and whose tensors match the backbone
   built from model.json, shape by shape; a classifier with a different number of outputs than
@@ -32,7 +40,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,9 +48,14 @@ from autopreset._atomic import atomic_path, fsync_dir, make_dir_temp, write_byte
 from autopreset._faults import fault_point
 from autopreset.errors import InputError
 
-__all__ = ["MODEL_FORMAT", "ModelCard", "Predictor", "load", "library_versions"]
+if TYPE_CHECKING:
+    from autopreset.data import Preprocessing
+
+__all__ = ["MODEL_FORMAT", "EXPORT_FORMAT", "ModelCard", "Predictor", "load", "library_versions"]
 
 MODEL_FORMAT = "autopreset.model/1"
+#: The version of the metadata an export carries (``autopreset.format``).
+EXPORT_FORMAT = "autopreset.export/1"
 #: The largest model.json read (fit writes a few KiB).
 MAX_CARD_BYTES = 16 * 1024 * 1024
 MAX_CLASSES = 100_000
@@ -69,10 +82,23 @@ class ModelCard:
     data_fingerprint: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     created: str = ""
+    #: How images become the model's input; None builds training's from input_size/mean/std.
+    preprocessing: Preprocessing | None = None
     format: str = MODEL_FORMAT
 
+    def __post_init__(self):
+        from autopreset.data import Preprocessing
+
+        if self.preprocessing is None:
+            self.preprocessing = Preprocessing.default(self.input_size, self.mean, self.std)
+        problem = _disagreement(self.preprocessing, self.input_size, self.mean, self.std)
+        if problem:
+            raise InputError(f"model card: {problem}")
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["preprocessing"] = self.preprocessing.to_json()
+        return out
 
     @classmethod
     def from_json(cls, obj: Any, *, source: str = "model.json") -> ModelCard:
@@ -98,7 +124,26 @@ class ModelCard:
             from autopreset.backbones._create import check_model_kwargs
 
             check_model_kwargs(obj["model_kwargs"], where=f"{source}: model_kwargs")
+        obj = dict(obj)
+        if "preprocessing" in obj:
+            from autopreset.data import Preprocessing
+
+            record = Preprocessing.from_json(obj["preprocessing"], where=f"{source}: preprocessing")
+            problem = _disagreement(record, obj["input_size"], obj["mean"], obj["std"])
+            if problem:
+                raise InputError(f"{source}: {problem}")
+            obj["preprocessing"] = record
         return cls(**obj)
+
+
+def _disagreement(record: Preprocessing, input_size: int, mean, std) -> str | None:
+    """Why ``record`` does not describe the top-level ``input_size``/``mean``/``std``, or None."""
+    if tuple(record.size) != (input_size, input_size):
+        return f"preprocessing.resize.size {list(record.size)} is not input_size {input_size} square"
+    for key, top, own in (("mean", mean, record.mean), ("std", std, record.std)):
+        if tuple(float(v) for v in top) != tuple(own):
+            return f"preprocessing.{key} {list(own)} is not the top-level {key} {list(top)}"
+    return None
 
 
 def _finite(value: Any) -> Any:
@@ -278,17 +323,27 @@ class Predictor:
         return cls(module, card, model_dir=path)
 
     # ---- prediction ---------------------------------------------------------------------
-    def predict_proba(self, images: list, *, batch_size: int = 64) -> np.ndarray:
-        """Class probabilities ``[n, n_classes]`` for decoded RGB images (PIL images or arrays)."""
-        import torch
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """How an image becomes this model's input (model.json's ``preprocessing`` record)."""
+        return self.card.preprocessing
 
-        from autopreset.data import preprocess
+    def read_image(self, path: str | os.PathLike):
+        """Decode an image file as this model's record says (orientation, alpha on its
+        background colour, RGB); raises :class:`~autopreset.data.BadImageError`."""
+        from autopreset.data import decode_image
+
+        return decode_image(path, background=self.card.preprocessing.background)
+
+    def predict_proba(self, images: list, *, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities ``[n, n_classes]`` for images (paths, PIL images or uint8
+        arrays), preprocessed as ``self.preprocessing`` records."""
+        import torch
 
         out = []
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
-                batch = preprocess(images[start : start + batch_size], self.card.input_size,
-                                   self.card.mean, self.card.std)
+                batch = self.card.preprocessing(images[start : start + batch_size])
                 out.append(torch.softmax(self.module(batch).float(), dim=1).numpy())
         if not out:
             return np.zeros((0, len(self.card.classes)), dtype=np.float32)
@@ -344,9 +399,15 @@ class Predictor:
                 "skipped": [{"path": s.path, "reason": s.reason} for s in dataset.skipped]}
 
     # ---- export -------------------------------------------------------------------------
-    def export(self, fmt: str = "onnx", output: str | os.PathLike | None = None) -> tuple[Path, float]:
+    def export(self, fmt: str = "onnx", output: str | os.PathLike | None = None, *,
+               with_preprocessing: bool = False) -> tuple[Path, float]:
         """Export to ONNX or TorchScript; returns the path and the largest output difference
-        to PyTorch on a random batch (an error above 1e-3 is raised, nothing is written)."""
+        to PyTorch on a random batch (an error above 1e-3 is raised, nothing is written).
+
+        The file carries :meth:`export_metadata` (ONNX ``metadata_props``, TorchScript extra
+        files). ``with_preprocessing=True`` puts normalization and softmax into the graph: it
+        takes uint8 RGB pixels NHWC ``(batch, height, width, 3)``, read and resized as the
+        record says, and returns probabilities. Resizing always stays outside the graph."""
         from autopreset._export import export_model
 
         default = {"onnx": "model.onnx", "torchscript": "model.torchscript.pt"}
@@ -356,7 +417,42 @@ class Predictor:
             if self.model_dir is None:
                 raise InputError("give an output path: this model has not been saved to a folder")
             output = self.model_dir / default[fmt]
-        return export_model(self.module, self.card.input_size, fmt, Path(output))
+        record = self.card.preprocessing
+        return export_model(self.module, tuple(record.size), fmt, Path(output),
+                            normalization=record.normalization() if with_preprocessing else None,
+                            metadata=self.export_metadata(with_preprocessing=with_preprocessing))
+
+    def export_metadata(self, *, with_preprocessing: bool = False) -> dict[str, str]:
+        """What an export carries, as JSON strings by key (docs/contracts.md, "Exports"):
+        ``autopreset.format``, ``autopreset.model`` (backbone, task, versions, metrics),
+        ``autopreset.classes`` (in output order), ``autopreset.preprocessing`` (the record),
+        ``autopreset.input`` and ``autopreset.output`` (what the graph takes and returns, and
+        which steps of the record run before it)."""
+        import autopreset
+
+        card, record = self.card, self.card.preprocessing
+        height, width = record.size
+        steps = ["read", "resize", "divide_by", "normalize", "layout"]
+        if with_preprocessing:
+            graph_input = {"dtype": "uint8", "layout": "NHWC", "shape": ["batch", height, width, 3],
+                           "steps_before": steps[:2], "steps_in_graph": steps[2:]}
+            graph_output = {"name": "probabilities", "softmax": True}
+        else:
+            graph_input = {"dtype": "float32", "layout": "NCHW", "shape": ["batch", 3, height, width],
+                           "steps_before": steps, "steps_in_graph": []}
+            graph_output = {"name": "logits", "softmax": False}
+        model = {"format": card.format, "task": card.metrics.get("task") or "classification",
+                 "backbone": card.backbone, "input_size": card.input_size,
+                 "exported_by": f"autopreset {autopreset.__version__}", "versions": card.versions,
+                 "metrics": card.metrics, "created": card.created,
+                 "data_fingerprint": card.data_fingerprint}
+        values = {"autopreset.format": EXPORT_FORMAT, "autopreset.model": model,
+                  "autopreset.classes": card.classes, "autopreset.preprocessing": record.to_json(),
+                  "autopreset.input": {"name": "image", "channel_order": "RGB", **graph_input},
+                  "autopreset.output": {**graph_output, "classes": "autopreset.classes"}}
+        return {key: value if isinstance(value, str) else
+                json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)
+                for key, value in values.items()}
 
 
 def build_module(card: ModelCard, *, source: str = "model.json"):

@@ -10,6 +10,7 @@ from ._cache import ImageCache, build_cache, cache_dir
 from ._decode import BACKGROUND, MAX_PIXELS, BadImageError, decode_image
 from ._scan import Dataset, SkippedFile, fingerprint, scan
 from ._split import cv_folds, split
+from ._preprocessing import PREPROCESSING_FORMAT, Preprocessing
 from ._transforms import (IMAGENET_MEAN, IMAGENET_STD, Augment, load_rgb, normalize, preprocess,
                           resize_uint8)
 
@@ -18,5 +19,6 @@ __all__ = [
     "ImageCache", "build_cache", "cache_dir",
     "BadImageError", "decode_image", "MAX_PIXELS", "BACKGROUND",
     "preprocess", "normalize", "resize_uint8", "load_rgb", "Augment",
+    "Preprocessing", "PREPROCESSING_FORMAT",
     "IMAGENET_MEAN", "IMAGENET_STD",
 ]

@@ -7,7 +7,8 @@ file into the same thing, an 8-bit RGB image, with these rules (fixed, so traini
 prediction see identical pixels):
 
 * EXIF orientation is applied (phones store portrait photos rotated).
-* Transparency is composited on a fixed white background (``BACKGROUND``).
+* Transparency is composited on a background colour, white (``BACKGROUND``) unless a saved
+  model's preprocessing record says otherwise.
 * 16-bit and 32-bit grey images are scaled to 8 bit (divided, not clipped).
 * CMYK, palette, grey, YCbCr, LAB and HSV images are converted to RGB.
 * Multi-frame files (animated GIF, TIFF stacks) use their first frame.
@@ -41,8 +42,10 @@ class BadImageError(InputError):
     """A file that cannot be used as an image; ``str(err)`` is the reason."""
 
 
-def decode_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Fully decode ``path`` into an 8-bit RGB image, or raise :class:`BadImageError`."""
+def decode_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS,
+                 background: tuple[int, int, int] = BACKGROUND) -> Image.Image:
+    """Fully decode ``path`` into an 8-bit RGB image (transparency composited on
+    ``background``), or raise :class:`BadImageError`."""
     try:
         st = os.stat(path)
     except OSError as err:
@@ -63,7 +66,7 @@ def decode_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Im
                         f"(limit {max_pixels})")
                 im.seek(0)
                 im.load()
-                return to_rgb(im)
+                return to_rgb(im, background=background)
     except BadImageError:
         raise
     except UnidentifiedImageError:
@@ -85,8 +88,9 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(err).__name__
 
 
-def to_rgb(im: Image.Image) -> Image.Image:
-    """Normalize a loaded image to 8-bit RGB (see the module docstring for the rules)."""
+def to_rgb(im: Image.Image, *, background: tuple[int, int, int] = BACKGROUND) -> Image.Image:
+    """Normalize a loaded image to 8-bit RGB (see the module docstring for the rules);
+    transparent pixels are composited on ``background``."""
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a malformed EXIF block keeps the stored orientation
@@ -100,14 +104,16 @@ def to_rgb(im: Image.Image) -> Image.Image:
         im = im.convert("RGBA")
         mode = "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = im.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
-        return Image.alpha_composite(background, rgba).convert("RGB")
+        return _composite(im, background)
     if mode in ("L", "1") and "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
-        return Image.alpha_composite(background, rgba).convert("RGB")
+        return _composite(im, background)
     return im.convert("RGB")
+
+
+def _composite(im: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    rgba = im.convert("RGBA")
+    under = Image.new("RGBA", rgba.size, tuple(background) + (255,))
+    return Image.alpha_composite(under, rgba).convert("RGB")
 
 
 def _scale_to_uint8(im: Image.Image) -> np.ndarray:

@@ -1,8 +1,11 @@
 """The one definition of how pixels reach a model, for training and for prediction alike.
 
 Eval-time preprocessing is: decode (:func:`decode_image`: RGB, EXIF, alpha, bit depth) ->
-resize the whole image to ``input_size x input_size`` (bilinear, antialiased; no crop, so
-objects near the border are kept) -> scale to [0, 1] -> normalize by ``mean``/``std``.
+resize the whole image to ``input_size x input_size`` (Pillow's bilinear, antialiased; aspect
+not kept, no crop, so objects near the border are kept) -> divide by 255 -> normalize by
+``mean``/``std``. A saved model records these steps and their settings as data
+(:class:`autopreset.data.Preprocessing`, model.json's ``preprocessing``), and prediction runs
+them from that record through the functions here.
 The decoded-image cache stores the output of the first two steps, so the trainer's
 validation pass and a saved model's ``predict`` (which calls :func:`preprocess`) see
 bit-identical inputs.
@@ -22,62 +25,89 @@ from PIL import Image
 
 from autopreset.errors import InputError
 
-from ._decode import decode_image, to_rgb
+from ._decode import BACKGROUND, decode_image, to_rgb
 
-__all__ = ["preprocess", "resize_uint8", "normalize", "Augment", "load_rgb"]
+__all__ = ["preprocess", "resize_uint8", "normalize", "normalization", "Augment", "load_rgb",
+           "INTERPOLATIONS", "DEFAULT_INTERPOLATION", "PIXEL_SCALE"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+#: Resampling filters a resize may use, by the name a preprocessing record gives (Pillow's).
+INTERPOLATIONS = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
+                  "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS,
+                  "box": Image.Resampling.BOX, "hamming": Image.Resampling.HAMMING}
+#: The filter the image cache (training) and prediction use.
+DEFAULT_INTERPOLATION = "bilinear"
+#: uint8 pixels are divided by this before ``mean``/``std`` (to [0, 1]).
+PIXEL_SCALE = 255.0
 
 
-def load_rgb(image) -> Image.Image:
-    """A path, PIL image or uint8 array (HxW or HxWx{1,3,4}) as a normalized RGB image."""
+def load_rgb(image, *, background: tuple[int, int, int] = BACKGROUND) -> Image.Image:
+    """A path, PIL image or uint8 array (HxW or HxWx{1,3,4}) as a normalized RGB image
+    (transparency composited on ``background``)."""
     if isinstance(image, (str, os.PathLike)):
-        return decode_image(image)
+        return decode_image(image, background=background)
     if isinstance(image, Image.Image):
-        return to_rgb(image)
+        return to_rgb(image, background=background)
     arr = np.asarray(image)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.dtype != np.uint8:
         raise InputError(f"image arrays must be uint8, got dtype {arr.dtype}")
-    return to_rgb(Image.fromarray(arr))
+    return to_rgb(Image.fromarray(arr), background=background)
 
 
-def resize_uint8(image: Image.Image, input_size: int) -> np.ndarray:
-    """Resize an RGB image to ``input_size`` square; returns uint8 HxWx3."""
-    if image.size != (input_size, input_size):
-        image = image.resize((input_size, input_size), Image.Resampling.BILINEAR)
+def resize_uint8(image: Image.Image, input_size: int | tuple[int, int],
+                 interpolation: str = DEFAULT_INTERPOLATION) -> np.ndarray:
+    """Resize an RGB image to ``input_size`` (square, or ``(height, width)``) with Pillow's
+    ``interpolation`` filter (antialiased when shrinking), aspect not kept; uint8 HxWx3."""
+    height, width = (input_size, input_size) if isinstance(input_size, int) else input_size
+    if image.size != (width, height):
+        image = image.resize((width, height), INTERPOLATIONS[interpolation])
     return np.asarray(image, dtype=np.uint8)
 
 
-def normalize(batch, mean: Sequence[float], std: Sequence[float]):
+def normalization(mean: Sequence[float], std: Sequence[float],
+                  divide_by: float = PIXEL_SCALE) -> tuple[list[float], list[float]]:
+    """``(offset, factor)`` per channel such that ``(pixel - offset) * factor`` equals
+    ``(pixel / divide_by - mean) / std``: the one formula training, prediction and an exported
+    graph with preprocessing apply."""
+    return ([divide_by * float(v) for v in mean], [1.0 / (divide_by * float(v)) for v in std])
+
+
+def normalize(batch, mean: Sequence[float], std: Sequence[float], *,
+              divide_by: float = PIXEL_SCALE):
     """uint8 or float (0..255) NHWC/NCHW tensor -> float32 NCHW, normalized, channels_last."""
     import torch
 
     if batch.dtype == torch.uint8 and batch.shape[-1] == 3 and batch.shape[1] != 3:
         batch = batch.permute(0, 3, 1, 2)          # NHWC storage == channels_last NCHW
     x = batch.float()
-    m = torch.tensor([255.0 * v for v in mean], device=x.device).view(1, 3, 1, 1)
-    s = torch.tensor([1.0 / (255.0 * v) for v in std], device=x.device).view(1, 3, 1, 1)
+    offset, factor = normalization(mean, std, divide_by)
+    m = torch.tensor(offset, device=x.device).view(1, 3, 1, 1)
+    s = torch.tensor(factor, device=x.device).view(1, 3, 1, 1)
     x = (x - m) * s
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def preprocess(images, input_size: int, mean: Sequence[float] = IMAGENET_MEAN,
-               std: Sequence[float] = IMAGENET_STD):
+def preprocess(images, input_size: int | tuple[int, int], mean: Sequence[float] = IMAGENET_MEAN,
+               std: Sequence[float] = IMAGENET_STD, *,
+               interpolation: str = DEFAULT_INTERPOLATION,
+               background: tuple[int, int, int] = BACKGROUND, divide_by: float = PIXEL_SCALE):
     """Eval-time preprocessing of a list of images (paths, PIL images or uint8 arrays).
 
-    Returns a float32 tensor of shape (N, 3, input_size, input_size), channels_last.
+    Returns a float32 tensor of shape (N, 3, height, width), channels_last. A saved model's
+    :class:`~autopreset.data.Preprocessing` calls this with its recorded settings.
     """
     import torch
 
     if isinstance(images, (str, os.PathLike, Image.Image)):
         images = [images]
-    arrays = [resize_uint8(load_rgb(im), input_size) for im in images]
+    arrays = [resize_uint8(load_rgb(im, background=background), input_size, interpolation)
+              for im in images]
     if not arrays:
         raise InputError("preprocess() got no images")
-    return normalize(torch.from_numpy(np.stack(arrays)), mean, std)
+    return normalize(torch.from_numpy(np.stack(arrays)), mean, std, divide_by=divide_by)
 
 
 class Augment:
