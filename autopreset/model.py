@@ -377,9 +377,15 @@ class Predictor:
                              "probabilities": [float(p[i]) for i in order]})
         return rows, skipped
 
-    def evaluate(self, data: str | os.PathLike) -> dict[str, Any]:
-        """Accuracy and confusion matrix on a labelled folder whose class names match the model's."""
+    def evaluate(self, data: str | os.PathLike, *, batch_size: int = 64) -> dict[str, Any]:
+        """Scores on a labelled folder (or fit's ``path,label`` CSV) whose class names are the
+        model's: accuracy, per-class precision/recall/F1/support with macro and weighted
+        averages, and the confusion matrix (scikit-learn's metrics:
+        :func:`autopreset.report.classification_summary`); ``misclassified`` lists every wrong
+        prediction (``path``, true ``label``, ``predicted``, its ``confidence`` and the true
+        label's probability), most confident first; ``skipped`` the files the scan left out."""
         from autopreset.data import scan
+        from autopreset.report import classification_summary, rank_mistakes
 
         dataset = scan(data)
         unknown = sorted(set(dataset.classes) - set(self.card.classes))
@@ -387,16 +393,21 @@ class Predictor:
             raise InputError(f"{data}: class {unknown[0]!r} is not one of the model's classes")
         index = {name: i for i, name in enumerate(self.card.classes)}
         truth = np.array([index[dataset.classes[y]] for y in dataset.labels])
-        rows, skipped = self.predict_paths(list(dataset.paths))
+        rows, skipped = self.predict_paths(list(dataset.paths), top_k=len(self.card.classes),
+                                           batch_size=batch_size)
         if skipped:
             raise InputError(f"{skipped[0][0]}: {skipped[0][1]}")
         predicted = np.array([index[r["labels"][0]] for r in rows])
-        n = len(self.card.classes)
-        confusion = np.zeros((n, n), dtype=int)
-        np.add.at(confusion, (truth, predicted), 1)
-        return {"accuracy": float((truth == predicted).mean()), "n_images": int(len(truth)),
-                "classes": self.classes, "confusion": confusion.tolist(),
-                "skipped": [{"path": s.path, "reason": s.reason} for s in dataset.skipped]}
+        confidence = np.array([r["probabilities"][0] for r in rows])
+        result = classification_summary(truth, predicted, self.classes)
+        result["misclassified"] = [
+            {"path": rows[i]["path"], "label": self.classes[truth[i]],
+             "predicted": rows[i]["labels"][0], "confidence": float(confidence[i]),
+             "label_probability": float(dict(zip(rows[i]["labels"], rows[i]["probabilities"]))
+                                        [self.classes[truth[i]]])}
+            for i in rank_mistakes(truth, predicted, confidence)]
+        result["skipped"] = [{"path": s.path, "reason": s.reason} for s in dataset.skipped]
+        return result
 
     # ---- export -------------------------------------------------------------------------
     def export(self, fmt: str = "onnx", output: str | os.PathLike | None = None, *,

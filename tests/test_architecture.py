@@ -15,9 +15,9 @@ ALLOWED = {
     "data": set(), "backbones": {"data"}, "tasks": {"data", "backbones"},
     "training": {"data", "backbones", "tasks"}, "report": set(),
     "portfolio": {"space", "report", "backbones"}, "presets": {"space", "portfolio", "backbones"},
-    "model": {"data", "backbones", "_export"}, "_export": set(), "datasets": set(),
+    "model": {"data", "backbones", "_export", "report"}, "_export": set(), "datasets": set(),
     "cli": {"pipeline", "model", "portfolio", "datasets", "zoo", "backbones"}, "__main__": {"cli"},
-    "demo": set(),
+    "demo": set(), "estimator": {"pipeline", "data", "report"},
     # the zoo records curves with the trainer, prepares tasks like fit, builds presets, and
     # replays whole fit strategies on the simulator
     "zoo": {"data", "training", "backbones", "tasks", "portfolio", "space", "datasets",
