@@ -20,6 +20,7 @@ def presets_group() -> None:
       autopreset presets show latency
       autopreset presets export runs/latest -o team.json
       autopreset fit other_data/ --preset team.json
+      autopreset presets schema > preset.schema.json   # for editors and CI
     """
 
 
@@ -60,7 +61,9 @@ def show_command(preset: str, as_json: bool) -> None:
 @presets_group.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 def validate_command(files: tuple[str, ...]) -> None:
-    """Check preset FILES against the schema; the first error of each is printed."""
+    """Check preset FILES (or shipped names): the JSON Schema (`autopreset presets schema`),
+    then what a schema cannot say (configs inside the space, tiers, the trainer's ranges).
+    The first error of each is printed; the exit status is 1 when any is invalid."""
     from autopreset.portfolio import load_preset
 
     failed = 0
@@ -99,3 +102,28 @@ def export_command(source: str, output: str, name: str | None) -> None:
         preset = replace(preset, name=name)
     written = save_preset(preset, output)
     click.echo(f"wrote {written} ({preset.name}, {len(preset.portfolio)} configs)")
+    from autopreset.portfolio import sharing_problems
+
+    problems = sharing_problems(preset.to_json())
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    if problems:
+        click.echo(f"warning: {written} names local paths or this machine ({len(problems)} "
+                   "field(s) above): edit them before sharing it (cards written by this "
+                   "version name none)", err=True)
+
+
+@presets_group.command("schema")
+def schema_command() -> None:
+    """Print the preset format's JSON Schema (draft 2020-12).
+
+    \b
+      autopreset presets schema > preset.schema.json
+
+    With "$schema": "./preset.schema.json" in a preset, an editor checks it as you type; any
+    JSON Schema tool can check presets in CI (`autopreset presets validate` also checks what
+    a schema cannot say).
+    """
+    from autopreset.portfolio import schema_text
+
+    click.echo(schema_text(), nl=False)

@@ -48,8 +48,9 @@ def trial_records(trials, latency_ms: dict[str, float], portfolio_ids: set[int])
 
 
 def write_outputs(folder: Path, records: list[dict], *, chosen: int, summary: str, preset,
-                  dataset_text: str, with_plots: bool) -> list[str]:
-    """leaderboard.csv (+ report.html with plots when there is time) and preset.json."""
+                  card: dict, with_plots: bool, diagnostics=None) -> list[str]:
+    """leaderboard.csv (+ report.html with plots when there is time, with ``diagnostics``: a
+    ``report.RunDiagnostics``) and preset.json."""
     from autopreset.portfolio import preset_from_run, save_preset
     from autopreset.report import write_leaderboard, write_report
 
@@ -57,14 +58,12 @@ def write_outputs(folder: Path, records: list[dict], *, chosen: int, summary: st
     fault_point("report")
     if with_plots:
         write_report(folder, records, summary=summary, chosen_trial_id=chosen, mode="max",
-                     title=f"autopreset run {folder.name}")
+                     title=f"autopreset run {folder.name}", diagnostics=diagnostics)
     else:
         write_leaderboard(records, folder / "leaderboard.csv", mode="max")
         notes.append("report.html skipped: too little time left in the budget")
     try:
-        card = preset_from_run(records, base=preset, name=f"run-{folder.name}"[:60],
-                               dataset=dataset_text, run=str(folder))
-        save_preset(card, folder / "preset.json")
+        save_preset(preset_from_run(records, base=preset, **card), folder / "preset.json")
     except ValueError as exc:
         notes.append(f"preset card not written: {exc}")
     return notes
@@ -91,10 +90,15 @@ def finish(run):
     st, folder = run.state, run.folder
     records = trial_records(run.result.trials, st.preference.latency_ms,
                             set(run.scheduler.portfolio_trial_ids))
-    ds = run.data.dataset
+    from ._card import card_arguments
+
+    from ._diagnose import REPORT_MIN_S, for_report
+
+    with_plots = run.budget.left() > REPORT_MIN_S
+    diagnostics = for_report(run, predictor, best, which) if with_plots else None
     notes = write_outputs(folder, records, chosen=best.trial_id, summary=st.plan.describe(),
-                          preset=run.preset, with_plots=run.budget.left() > 6.0,
-                          dataset_text=f"{Path(ds.root).name} ({run.data.kind.describe(ds)})")
+                          preset=run.preset, with_plots=with_plots, diagnostics=diagnostics,
+                          card=card_arguments(run))   # preset_from_run's arguments: no paths
     for note in notes:
         run.say(note)
     if not run.options.keep_checkpoints:

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping
 from autopreset.errors import InputError
 from autopreset.space import Categorical, Domain, Float, Int, Ordinal, space_from_json, space_to_json
 
-from ._schema import FORMAT, MAX_STRING, PRESET_SCHEMA, check, join, show
+from ._schema import FORMAT, MAX_STRING, check, join, show
 
 #: The sane range of the trainer's numeric config keys: (low, high, low excluded, integer).
 #: A preset's space (bounds, choices, constants) must stay within them.
@@ -55,8 +55,9 @@ class Provenance:
     date: str
     versions: dict[str, str]
     curation: str
-    command: str | None = None        # the command that built it (zoo-built presets)
+    command: str | None = None        # the command that built it, without local paths
     zoo: dict | None = None           # zoo files (path, sha256), tasks, horizon, configs, machines
+    run: dict | None = None           # a preset card's run: data described, resolution, augmentation
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,7 +117,8 @@ class Preset:
             "provenance": {"sources": list(p.sources), "datasets": list(p.datasets), "date": p.date,
                            "versions": dict(p.versions), "curation": p.curation,
                            **({"command": p.command} if p.command else {}),
-                           **({"zoo": p.zoo} if p.zoo else {})},
+                           **({"zoo": p.zoo} if p.zoo else {}),
+                           **({"run": p.run} if p.run else {})},
             "space": space_to_json(self.space),
             "portfolio": entries,
             "tiers": dict(self.tiers),
@@ -135,7 +137,7 @@ class Preset:
             provenance=Provenance(sources=list(prov["sources"]), datasets=list(prov["datasets"]),
                                   date=prov["date"], versions=dict(prov["versions"]),
                                   curation=prov["curation"], command=prov.get("command"),
-                                  zoo=prov.get("zoo")),
+                                  zoo=prov.get("zoo"), run=prov.get("run")),
             space=space,
             portfolio=[PortfolioEntry(config=dict(e["config"]), reason=e["reason"],
                                       tags=list(e.get("tags", [])), tier=e.get("tier"))
@@ -174,7 +176,8 @@ def _validate(doc: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if isinstance(doc, dict) and "format" in doc and doc["format"] != FORMAT:
         raise ValueError(f"format: {show(doc['format'])} is not supported (this autopreset reads "
                          f"{show(FORMAT)})")
-    check(doc, PRESET_SCHEMA)
+    check(doc)
+    _check_run(doc["provenance"].get("run"))
     space = _space(doc["space"])
     _check_bounds(space)
     for i, entry in enumerate(doc["portfolio"]):
@@ -192,6 +195,24 @@ def _validate(doc: Any) -> tuple[dict[str, Any], dict[str, str]]:
         raise ValueError(f"hyperband.max_resource: {hb['max_resource']} is below min_resource "
                          f"{hb['min_resource']}")
     return space, tiers
+
+
+def _check_run(run: dict | None) -> None:
+    """A card's run record adds up: its classes' images make its images, as does its split."""
+    if not run:
+        return
+    ds, where = run["dataset"], "provenance.run.dataset"
+    total = sum(c["images"] for c in ds["classes"])
+    if total != ds["images"]:
+        raise ValueError(f"{where}.images: {ds['images']} differs from the {total} of its classes")
+    names = [c["name"] for c in ds["classes"]]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"{where}.classes: class {show(twice)} is listed twice")
+    split = ds.get("split")
+    if split and split["train"] + split["validation"] != ds["images"]:
+        raise ValueError(f"{where}.split: {split['train']} + {split['validation']} images differ "
+                         f"from its {ds['images']} images")
 
 
 def _tiers(backbones: list | None, given: dict[str, str]) -> dict[str, str]:
