@@ -1,12 +1,22 @@
-"""Create a timm backbone with pretrained weights when they can be had, random init otherwise.
+"""Create a timm backbone from random init, from a weights file, or from timm's hub.
 
-Where weights come from, in order (``pretrained="auto"``): a local ``.safetensors`` file
-passed as ``pretrained``; the Hugging Face cache (``huggingface_hub``'s local files); the
-network, tried only when the Hub answers a 2-second connection probe (timm's own download
-retries for most of a minute when offline). When none works, the model starts from random
-init with a one-line notice. The source used is returned, so runs can record it.
+Where weights come from is always asked for, never guessed (``pretrained``):
 
-    model, source = create_backbone("resnet18", num_classes=10)   # source: "random", ...
+- ``False`` (the default): random init;
+- a path to a ``.safetensors`` file: its tensors fill the backbone, the classifier head is
+  re-initialised for this model's classes (:func:`load_weights_file`); a file that does not fit
+  the backbone (tensors missing, unexpected or of another shape beyond the head) is a one-line
+  error naming the file;
+- ``"hub"`` (or ``"auto"``): timm's pretrained weights, from the Hugging Face cache
+  (``huggingface_hub``'s local files), else from the network when the Hub answers a 2-second
+  connection probe (timm's own download retries for most of a minute when offline); when
+  neither works, random init with a one-line notice; ``True``: the same, but an error instead
+  of random init.
+
+The source used is returned, so runs can record it.
+
+    model, source = create_backbone("resnet18", num_classes=10)   # source: "random"
+    model, source = create_backbone("resnet18", 10, pretrained="w/resnet18.safetensors")
 
 Names and files that come from shared data (presets, model folders) are checked here before
 timm sees them, so loading them never runs code, reads a file or contacts a repository:
@@ -41,7 +51,8 @@ from typing import Any
 
 from autopreset.errors import InputError
 
-__all__ = ["create_backbone", "load_weights_file", "backbone_problem", "check_model_kwargs",
+__all__ = ["create_backbone", "load_weights_file", "check_weights_file", "weights_problem",
+           "backbone_problem", "check_model_kwargs",
            "MODEL_KWARGS", "read_json", "read_json_file", "read_safetensors_header",
            "load_safetensors", "classifier_prefixes", "show_name", "MAX_JSON_DEPTH"]
 
@@ -335,12 +346,13 @@ def load_safetensors(path: str | os.PathLike, *, source: str | None = None) -> d
         raise InputError(f"{source}: not a readable safetensors file ({reason})") from None
 
 
-def create_backbone(name: str, num_classes: int, *, pretrained: bool | str | os.PathLike = "auto",
+def create_backbone(name: str, num_classes: int, *, pretrained: bool | str | os.PathLike = False,
                     in_chans: int = 3, **model_kwargs):
     """Return ``(model, source)``; ``source`` is "random", "file:<path>", "hf-cache" or "network".
 
-    ``pretrained``: "auto" (best available, else random with a notice), True (pretrained
-    or ValueError), False (random init), or a path to a safetensors weights file.
+    ``pretrained``: False (random init), a path to a safetensors weights file (the head is
+    re-initialised), "hub" or "auto" (timm's weights from the Hugging Face cache or the network,
+    else random with a notice), True (the same, or ValueError). See the module docstring.
     ``model_kwargs``: only :data:`MODEL_KWARGS` (dropout rates, pooling), passed to timm.
     ``name`` must be a model of timm's registry (:func:`backbone_problem`): hub names and
     paths are refused with an InputError (a ValueError), so timm never fetches them.
@@ -355,16 +367,16 @@ def create_backbone(name: str, num_classes: int, *, pretrained: bool | str | os.
                   num_classes=int(num_classes), in_chans=int(in_chans))
     import timm
 
-    if pretrained is False:
+    if pretrained is False or pretrained is None:
         return timm.create_model(name, pretrained=False, **kwargs), "random"
-    if not isinstance(pretrained, bool) and pretrained != "auto":
+    if not isinstance(pretrained, bool) and pretrained not in ("auto", "hub"):
         model = timm.create_model(name, pretrained=False, **kwargs)
-        load_weights_file(model, pretrained)
+        load_weights_file(model, pretrained, name=name)
         return model, f"file:{Path(pretrained)}"
     cached = _hf_cached_file(name)
     if cached is not None:
         model = timm.create_model(name, pretrained=False, **kwargs)
-        load_weights_file(model, cached)
+        load_weights_file(model, cached, name=name)
         return model, "hf-cache"
     if _hub_reachable():
         try:
@@ -381,11 +393,17 @@ def create_backbone(name: str, num_classes: int, *, pretrained: bool | str | os.
     return timm.create_model(name, pretrained=False, **kwargs), "random"
 
 
-def load_weights_file(model, path: str | os.PathLike) -> None:
-    """Load a safetensors state dict into ``model``; the classifier is kept if shapes differ.
+def load_weights_file(model, path: str | os.PathLike, *, name: str | None = None) -> dict:
+    """Fill ``model`` from a safetensors weights file; its classifier head is re-initialised.
 
-    Raises InputError (a ValueError) naming the file when it is missing, not a safetensors
-    file (a pickle is refused, never unpickled), or matches too little.
+    Every tensor of the model outside the classifier head (:func:`classifier_prefixes`) must be
+    in the file with the same shape (BatchNorm's ``num_batches_tracked`` counters may be left
+    out), and the file may hold nothing else beyond the head: the head's tensors are dropped
+    whatever their shape (the file's classes are not this model's), so the head keeps its fresh
+    init. Returns ``{"loaded": n, "head_dropped": [names]}``.
+
+    Raises InputError (a ValueError), one line naming the file, when it is missing, not a
+    safetensors file (a pickle is refused, never unpickled), or does not fit the backbone.
     """
     path = Path(path)
     if not path.is_file():
@@ -396,13 +414,70 @@ def load_weights_file(model, path: str | os.PathLike) -> None:
         reason = str(err).removeprefix(f"{path}: ")
         raise InputError(f"cannot read weights file {str(path)!r}: {reason}") from None
     own = model.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     head = classifier_prefixes(model)
-    missing = [k for k in own if k not in usable and not k.startswith(head)]
+    problem = weights_problem({k: tuple(v.shape) for k, v in own.items()},
+                              {k: tuple(v.shape) for k, v in state.items()}, head)
+    if problem:
+        label = name or _architecture(model)
+        raise InputError(f"weights file {str(path)!r} does not fit this backbone ({label}): "
+                         f"{problem}")
+    body = {k: v for k, v in state.items() if not k.startswith(head)}
+    model.load_state_dict(body, strict=False)
+    return {"loaded": len(body), "head_dropped": sorted(k for k in state if k.startswith(head))}
+
+
+def check_weights_file(name: str, path: str | os.PathLike) -> None:
+    """Check, from its header alone, that the safetensors file at ``path`` fits backbone ``name``
+    (as :func:`load_weights_file` will load it); a one-line InputError naming the file if not.
+    Builds the backbone once on the CPU to know its tensors."""
+    import timm
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"weights file not found: {str(path)!r}")
+    try:
+        header = read_safetensors_header(path)
+    except InputError as err:
+        reason = str(err).removeprefix(f"{path}: ")
+        raise InputError(f"cannot read weights file {str(path)!r}: {reason}") from None
+    model = timm.create_model(name, pretrained=False, num_classes=2)
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    problem = weights_problem(own, {k: shape for k, (_, shape) in header.items()},
+                              classifier_prefixes(model))
+    if problem:
+        raise InputError(f"weights file {str(path)!r} does not fit this backbone ({name}): "
+                         f"{problem}")
+
+
+def weights_problem(own: dict[str, tuple], given: dict[str, tuple],
+                    head: tuple[str, ...]) -> str | None:
+    """Why tensors of shapes ``given`` cannot fill a model of shapes ``own`` (one phrase), or
+    None. Tensors under ``head`` (the classifier) are ignored on both sides."""
+    body = {k: s for k, s in own.items() if not k.startswith(head)}
+    missing = [k for k in body if k not in given and not k.endswith("num_batches_tracked")]
+    other = [k for k in body if k in given and tuple(given[k]) != tuple(body[k])]
+    unexpected = [k for k in given if k not in own and not k.startswith(head)]
+    parts = []
     if missing:
-        raise InputError(f"weights file {str(path)!r} does not fit this backbone: "
-                         f"{len(missing)} tensors missing or mismatched, e.g. {missing[0]!r}")
-    model.load_state_dict(usable, strict=False)
+        parts.append(f"{len(missing)} tensors missing (e.g. {_short(missing[0])})")
+    if other:
+        k = other[0]
+        parts.append(f"{len(other)} of another shape (e.g. {_short(k)}: "
+                     f"{list(given[k])} in the file, {list(body[k])} here)")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {_short(unexpected[0])})")
+    if not parts and not any(k in given for k in body):
+        parts.append("it holds none of the backbone's tensors")
+    return ", ".join(parts) or None
+
+
+def _short(key: str) -> str:
+    return repr(key if len(key) <= 60 else key[:57] + "...")
+
+
+def _architecture(model) -> str:
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    return str(cfg.get("architecture") or type(model).__name__)
 
 
 def classifier_prefixes(model) -> tuple[str, ...]:

@@ -1,7 +1,24 @@
-"""Trainer config keys, their defaults, and validation (one-line ValueError per bad key)."""
+"""Trainer config keys, their defaults, and validation (one-line ValueError per bad key).
+
+The fine-tuning keys (:data:`FINETUNE_KEYS`) shape how a backbone that starts from weights is
+trained; a trial whose backbone starts from random init trains every layer the from-scratch way
+and ignores them (the keys describe what to do with pretrained features):
+
+- ``backbone_lr_scale`` in (0, 1]: the backbone's learning rate is ``lr x backbone_lr_scale``,
+  the freshly initialised head's is ``lr`` (discriminative learning rates: Howard & Ruder 2018,
+  ULMFiT; the 10x rate for new layers of Girshick et al. 2014, R-CNN). 1 fine-tunes every layer
+  at ``lr``.
+- ``warmup_epochs`` in [0, 10], or None: epochs of linear warm-up before the cosine decay
+  (Goyal et al. 2017; Kolesnikov et al. 2020, BiT, warms up every fine-tuning run); None keeps
+  the from-scratch rule (5% of training, at most one epoch). Capped at half of the schedule.
+- ``lp_epochs`` in 0..10: linear probe, then fine-tune (Kumar et al. 2022, LP-FT): the first
+  ``lp_epochs`` epochs train the head alone on the frozen backbone (its BatchNorm statistics
+  too), then every layer trains, the backbone warming up from that point. At most all epochs
+  of the schedule but one.
+"""
 from __future__ import annotations
 
-__all__ = ["resolve_config", "DEFAULTS"]
+__all__ = ["resolve_config", "DEFAULTS", "FINETUNE_KEYS", "FINETUNE_RANGES"]
 
 DEFAULTS = {
     "optimizer": "sgd",
@@ -10,7 +27,17 @@ DEFAULTS = {
     "label_smoothing": 0.1,
     "augment": "crop_flip",
     "crop_scale": 0.25,
+    "backbone_lr_scale": 1.0,
+    "warmup_epochs": None,
+    "lp_epochs": 0,
 }
+#: The fine-tuning keys and their bounded domains: (low, high, low excluded, integer).
+FINETUNE_RANGES = {
+    "backbone_lr_scale": (0.0, 1.0, True, False),
+    "warmup_epochs": (0.0, 10.0, False, False),
+    "lp_epochs": (0, 10, False, True),
+}
+FINETUNE_KEYS = tuple(FINETUNE_RANGES)
 AUGMENTS = ("none", "flip", "crop", "crop_flip")
 OPTIMIZERS = ("sgd", "adamw")
 
@@ -30,6 +57,14 @@ def resolve_config(config: dict) -> dict:
     _number(cfg, "weight_decay", 0.0, None)
     _number(cfg, "label_smoothing", 0.0, 1.0, strict_high=True)
     _number(cfg, "crop_scale", 0.0, 1.0, strict_low=True)
+    _number(cfg, "backbone_lr_scale", 0.0, 1.0, strict_low=True)
+    if cfg["warmup_epochs"] is not None:
+        _number(cfg, "warmup_epochs", 0.0, 10.0)
+    lp = cfg["lp_epochs"]
+    if isinstance(lp, bool) or not isinstance(lp, (int, float)) or int(lp) != lp \
+            or not 0 <= lp <= 10:
+        raise ValueError(f"config 'lp_epochs' must be an integer in 0..10, got {lp!r}")
+    cfg["lp_epochs"] = int(lp)
     bs = cfg["batch_size"]
     if isinstance(bs, bool) or int(bs) != bs or bs < 1:
         raise ValueError(f"config 'batch_size' must be a positive integer, got {bs!r}")

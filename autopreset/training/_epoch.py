@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backbones import classifier_prefixes
 from ..data import IMAGENET_MEAN, IMAGENET_STD, Augment, normalize
 from ._checkpoint import jsonable, read_checkpoint, restore_training, save_checkpoint
 from ._reporter import TrialFailedError
-from ._schedule import lr_factor, warmup_steps_for
+from ._schedule import backbone_factor, lr_factor, warmup_steps_for
 
 __all__ = ["EpochRunner"]
 
@@ -31,16 +32,25 @@ class EpochRunner:
         torch.manual_seed(seed)
         self.kind = task.kind
         model, self.weights_source = self.kind.build_model(
-            cfg["backbone"], len(task.classes), pretrained=task.pretrained)
+            cfg["backbone"], len(task.classes), pretrained=task.weights_for(cfg["backbone"]))
+        # fine-tuned from weights: the config's fine-tuning keys apply (._config)
+        self.finetune = self.weights_source != "random"
+        self.head = classifier_prefixes(model)
         self.mean, self.std = _mean_std(model)
         self.model = model.to(device=device, memory_format=torch.channels_last)
-        self.optimizer = _make_optimizer(self.model, cfg)
+        self.optimizer = _make_optimizer(self.model, cfg, head=self.head if self.finetune else None)
         self._load_data()
         n_train = len(self.train_labels)
         self.batch_size = min(cfg["batch_size"], n_train)
         self.steps_per_epoch = n_train // self.batch_size
         self.total_steps = self.steps_per_epoch * self.max_resource
         self.warmup_steps = warmup_steps_for(self.total_steps, self.steps_per_epoch)
+        self.lp_epochs = 0
+        if self.finetune:
+            if cfg["warmup_epochs"] is not None:
+                self.warmup_steps = min(int(round(cfg["warmup_epochs"] * self.steps_per_epoch)),
+                                        self.total_steps // 2)
+            self.lp_epochs = min(cfg["lp_epochs"], self.max_resource - 1)
         self.augment = _make_augment(cfg)
         self.epoch = 0
         self.history: list[dict] = []
@@ -96,6 +106,8 @@ class EpochRunner:
 
         model, opt, dev = self.model, self.optimizer, self.device
         model.train()
+        self._freeze_backbone(epoch < self.lp_epochs)
+        lp_steps = self.lp_epochs * self.steps_per_epoch
         rng = np.random.default_rng([self.seed, epoch])
         perm = rng.permutation(len(self.train_labels))
         base_lr = self.cfg["lr"]
@@ -114,8 +126,14 @@ class EpochRunner:
             x = normalize(x, self.mean, self.std)
             step = epoch * self.steps_per_epoch + b
             lr = base_lr * lr_factor(step, self.total_steps, self.warmup_steps)
-            for group in opt.param_groups:
-                group["lr"] = lr
+            if self.finetune:
+                backbone_lr = base_lr * backbone_factor(step, self.total_steps,
+                                                        self.warmup_steps, lp_steps)
+                for group in opt.param_groups:
+                    group["lr"] = lr if group["role"] == "head" else backbone_lr * group["lr_scale"]
+            else:
+                for group in opt.param_groups:
+                    group["lr"] = lr
             data_s += time.perf_counter() - t0
             loss = self._step(x, y)
             loss_sum += loss.detach().float()
@@ -130,10 +148,26 @@ class EpochRunner:
         train_s = time.perf_counter() - t_start
         out = {"train_loss": float(loss_sum) / max(1, self.steps_per_epoch),
                "train_seconds": train_s, "data_seconds": data_s,
-               "images_per_second": n_img / max(train_s, 1e-9), "lr": lr}
+               "images_per_second": n_img / max(train_s, 1e-9), "lr": lr,
+               "pretrained": self.finetune, "weights": self.weights_source}
+        if self.finetune:
+            out["backbone_lr"] = backbone_lr * self.cfg["backbone_lr_scale"]
         if self.micro_batch is not None:
             out["micro_batch"] = self.micro_batch      # the batch did not fit; see _step
         return out
+
+    def _freeze_backbone(self, frozen: bool) -> None:
+        """During the linear probe of LP-FT only the head trains: the backbone's parameters get
+        no gradient and its layers run in eval mode (BatchNorm statistics and dropout fixed)."""
+        if not self.finetune or not self.lp_epochs:
+            return
+        for name, param in self.model.named_parameters():
+            if not name.startswith(self.head):
+                param.requires_grad_(not frozen)
+        if frozen:
+            for name, module in self.model.named_modules():
+                if name and not f"{name}.".startswith(self.head):
+                    module.training = False
 
     def _step(self, x, y):
         """One optimizer step on the batch (x, y); its mean loss. When the batch does not fit
@@ -211,12 +245,16 @@ class EpochRunner:
                 "classes": list(self.task.classes), "input_size": self.task.input_size,
                 "mean": list(self.mean), "std": list(self.std), "seed": self.seed,
                 "max_resource": self.max_resource, "weights_source": self.weights_source,
+                "pretrained": self.finetune,
                 "history": self.history, "best": self.best,
                 # The LR schedule and data order are pure functions of these (no hidden state):
                 "schedule": {"base_lr": self.cfg["lr"],
                              "global_step": self.epoch * self.steps_per_epoch,
                              "steps_per_epoch": self.steps_per_epoch,
-                             "total_steps": self.total_steps, "warmup_steps": self.warmup_steps},
+                             "total_steps": self.total_steps, "warmup_steps": self.warmup_steps,
+                             "lp_epochs": self.lp_epochs,
+                             "backbone_lr_scale": (self.cfg["backbone_lr_scale"]
+                                                   if self.finetune else 1.0)},
                 "data_order": {"rule": "numpy.random.default_rng([seed, epoch])",
                                "seed": self.seed, "next_epoch": self.epoch},
                 "scaler": self.scaler.state_dict() if self.scaler is not None else None}
@@ -260,14 +298,34 @@ def _mean_std(model) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(float(v) for v in mean), tuple(float(v) for v in std)
 
 
-def _make_optimizer(model, cfg: dict):
+def _make_optimizer(model, cfg: dict, *, head: tuple[str, ...] | None = None):
+    """SGD or AdamW, biases and norms without weight decay (timm's rule). With ``head`` (a
+    backbone fine-tuned from weights) the head's and the backbone's parameters are groups of
+    their own (``role``), the backbone's with ``lr_scale = backbone_lr_scale``."""
     import torch
     from timm.optim import param_groups_weight_decay
 
-    groups = param_groups_weight_decay(model, cfg["weight_decay"])
+    if head is None:
+        groups = param_groups_weight_decay(model, cfg["weight_decay"])
+    else:
+        groups = _finetune_groups(model, cfg["weight_decay"], head, cfg["backbone_lr_scale"])
     if cfg["optimizer"] == "adamw":
         return torch.optim.AdamW(groups, lr=cfg["lr"])
     return torch.optim.SGD(groups, lr=cfg["lr"], momentum=cfg["momentum"])
+
+
+def _finetune_groups(model, weight_decay: float, head: tuple[str, ...], scale: float) -> list:
+    skip = set(model.no_weight_decay()) if hasattr(model, "no_weight_decay") else set()
+    groups: dict[tuple[str, bool], list] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        role = "head" if name.startswith(head) else "backbone"
+        decay = not (param.ndim <= 1 or name.endswith(".bias") or name in skip)
+        groups.setdefault((role, decay), []).append(param)
+    return [{"params": params, "weight_decay": weight_decay if decay else 0.0, "role": role,
+             "lr_scale": 1.0 if role == "head" else float(scale)}
+            for (role, decay), params in sorted(groups.items(), key=lambda kv: kv[0])]
 
 
 def _make_augment(cfg: dict) -> Augment | None:

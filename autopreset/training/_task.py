@@ -14,6 +14,12 @@ resumed in a new process reports the same per-epoch metrics as one never paused.
     task = TrainingTask(cache=cache, labels=ds.labels, train_idx=tr, val_idx=va,
                         classes=ds.classes)
     task({"backbone": "resnet18", "lr": 0.05, "batch_size": 64}, reporter)
+
+Where a trial's backbone starts from: ``weights`` maps a backbone to the safetensors file it is
+fine-tuned from (``autopreset.backbones.find_weights`` builds it; "hub" for timm's download);
+any other backbone starts as ``pretrained`` says, random init by default. A trial that starts
+from weights trains with the config's fine-tuning keys (``backbone_lr_scale``, ``warmup_epochs``,
+``lp_epochs``: :mod:`._config`) and says so in every report (``pretrained``, ``weights``).
 """
 from __future__ import annotations
 
@@ -47,7 +53,8 @@ class TrainingTask:
     task_type: str = "classification"      # autopreset.tasks: head, loss, metric
     device: str = "auto"
     threads: int | None = None
-    pretrained: bool | str = "auto"
+    pretrained: bool | str = False          # every other backbone: False, "hub", or a file
+    weights: dict = field(default_factory=dict)    # backbone -> weights file (or "hub")
     eval_batch_size: int = 256
     in_memory_limit: int = field(default=2 << 30, repr=False)
 
@@ -64,6 +71,13 @@ class TrainingTask:
                              f"{self.cache.n_images} cached images")
         if len(self.classes) < 2:
             raise ValueError("TrainingTask: need at least 2 classes")
+        if not isinstance(self.weights, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and v for k, v in self.weights.items()):
+            raise ValueError("TrainingTask: weights must map backbone names to weights files")
+
+    def weights_for(self, backbone: str) -> bool | str:
+        """What ``backbone`` starts from: its weights file, "hub", or ``pretrained``."""
+        return self.weights.get(backbone, self.pretrained)
 
     @property
     def kind(self):
