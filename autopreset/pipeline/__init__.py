@@ -9,11 +9,13 @@
 - :class:`RunState`: what the run decided before its search (``run.json``; ``--resume``);
 - :class:`FitPlan` / :func:`make_plan`: the phases, from a :class:`CostModel` and the time left;
 - :class:`Preference` / :func:`choose_backbones`: which backbones the preference allows;
-- :func:`pick_best` / :class:`WeightPruner`: the final pick, and early deletion of weights.
+- :func:`pick_best` / :class:`WeightPruner`: the final pick, and early deletion of weights;
+- :func:`run_diagnostics`: the chosen model on the validation split, and the data, for the report.
 """
 from ._budget import Budget, finish_reserve
 from ._cost import CostModel
 from ._data import MirrorCheck, Prepared, mirror_check, prepare_data
+from ._diagnose import run_diagnostics
 from ._fit import fit
 from ._objective import BudgetedObjective
 from ._options import PREFERENCES, FitOptions
@@ -27,4 +29,4 @@ from ._state import RunState
 __all__ = ["fit", "FitRun", "FitOptions", "Budget", "RunState", "FitPlan", "make_plan",
            "CostModel", "Preference", "choose_backbones", "pick_best", "WeightPruner",
            "Progress", "Prepared", "prepare_data", "MirrorCheck", "mirror_check",
-           "finish_reserve", "BudgetedObjective", "PREFERENCES", "SPEED_MARGIN"]
+           "finish_reserve", "BudgetedObjective", "PREFERENCES", "SPEED_MARGIN", "run_diagnostics"]
