@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "autopreset"
-SHARED = {"errors", "_atomic", "_duration", "_signals", "_faults", "reporting", "__init__"}
+SHARED = {"errors", "_atomic", "_duration", "_signals", "_faults", "reporting", "_notices",
+          "__init__"}
 LIBRARY = {"space", "searchers", "schedulers", "executors", "journal", "tuner", "simulator",
            "_optimize"}
 ALLOWED = {

@@ -59,10 +59,14 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
                    "clipped to 32..128).")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep every trial's weights in the run folder (default: only the model's).")
-@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False), default=None,
+              metavar="DIR",
+              help="Write each trial's curves (validation accuracy and loss, training loss per "
+                   "epoch) for TensorBoard under DIR, one run per trial (tensorboard --logdir "
+                   "DIR). Needs the tensorboard package.")
 def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_only, resume,
                 on_data_change, workers, dask_address, device, latency_device, resolution,
-                keep_checkpoints, quiet) -> None:
+                keep_checkpoints, tensorboard_dir) -> None:
     """Train the best image classifier that BUDGET buys on DATA (one sub-folder per class).
 
     \b
@@ -74,8 +78,10 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
     Ctrl-C or SIGTERM stops at the next safe point, records it in the run's journal and
     prints the command that continues the run (exit status 130, or 143 for SIGTERM).
     """
+    from autopreset.cli._logging import current_settings
     from autopreset.pipeline import fit
 
+    quiet = current_settings().quiet     # -q/--quiet (every command has it): no display
     started = time.time()
     try:
         result = fit(
@@ -83,7 +89,7 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
             preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
             device=device, latency_device=latency_device, progress=not quiet,
             keep_checkpoints=keep_checkpoints, on_data_change=on_data_change,
-            resolution=resolution,
+            resolution=resolution, tensorboard_dir=tensorboard_dir,
         )
     except Interrupted as exc:
         raise _exit(exc) from None

@@ -6,6 +6,9 @@ and maps autopreset's errors (:mod:`autopreset.errors`) to one-line messages and
     Interrupted, KeyboardInterrupt                                       ->  "interrupted"  130
 
 Anything else (a plain ValueError included) is a bug and keeps its traceback.
+
+Every command it hands out, those of nested groups included, gets ``-q/--quiet``,
+``-v/--verbose`` and ``--log-format`` (:mod:`autopreset.cli._logging`).
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import importlib
 
 import click
 
+from autopreset.cli._logging import add_logging_options
 from autopreset.errors import Interrupted, InputError, RunError
 
 INTERRUPTED_EXIT = 130   # 128 + SIGINT, what a shell reports for a process Ctrl-C ended
@@ -61,7 +65,8 @@ def map_errors(call):
 
 
 class LazyGroup(click.Group):
-    """Sub-commands given as ``{"name": "module:attribute"}`` load on first use."""
+    """Sub-commands given as ``{"name": "module:attribute"}`` load on first use; each comes
+    with the logging options."""
 
     def __init__(self, *args, lazy_subcommands: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,5 +82,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy_subcommands:
             module_name, attr = self.lazy_subcommands[cmd_name].split(":")
-            return getattr(importlib.import_module(module_name), attr)
-        return super().get_command(ctx, cmd_name)
+            command = getattr(importlib.import_module(module_name), attr)
+        else:
+            command = super().get_command(ctx, cmd_name)
+        return None if command is None else add_logging_options(command)

@@ -20,7 +20,7 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
         resume: bool = False, workers: int = 1, dask: str | None = None, device: str = "auto",
         latency_device: str | None = None, progress: bool = True, resolution: int | None = None,
         keep_checkpoints: bool = False, task: str = "classification",
-        on_data_change: str = "refuse"):
+        on_data_change: str = "refuse", tensorboard_dir=None):
     """Train within ``budget`` on ``data`` (one sub-folder per class) and return a Predictor.
 
     ``budget``: a duration ("90s", "10m", "1h30m", seconds) for the whole call, set-up
@@ -40,7 +40,8 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
     ``plan_only`` prints the plan and returns None (with ``resume``: the run's plan and the
     time it has spent). ``resolution`` overrides the working resolution (median image side,
     clipped to 32..128). Unless ``keep_checkpoints``, a trial's weights are deleted as soon as
-    the final pick can no longer choose it.
+    the final pick can no longer choose it. ``tensorboard_dir``: each trial's curves (validation
+    accuracy and loss, training loss, per epoch) as TensorBoard runs there (``trial_00003/``).
 
     Errors: :class:`~autopreset.errors.InputError` (a ValueError) for bad arguments or data,
     :class:`~autopreset.errors.RunError` when no trial finished within the budget,
@@ -58,5 +59,6 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
         plan_only=plan_only, resume=resume, workers=workers,
         dask=dask, device=device, latency_device=latency_device or "cpu", progress=progress,
         resolution=resolution, keep_checkpoints=keep_checkpoints, task=task,
-        on_data_change=on_data_change)
+        on_data_change=on_data_change,
+        tensorboard_dir=None if tensorboard_dir is None else str(tensorboard_dir))
     return FitRun(options, the_budget).run()

@@ -34,8 +34,14 @@ class FitOptions:
     # --resume on data that changed since the run started: "refuse" it, or "restart" the search
     # afresh in that folder (FitRun.setup)
     on_data_change: str = "refuse"
+    # each trial's learning curves as TensorBoard runs under this folder (FitRun.search)
+    tensorboard_dir: str | None = None
 
     def __post_init__(self):
+        if self.tensorboard_dir is not None:
+            from ._tensorboard import check_tensorboard
+
+            check_tensorboard(self.tensorboard_dir)
         if self.on_data_change not in ("refuse", "restart"):
             raise InputError(f"on_data_change must be refuse or restart; got {self.on_data_change!r}")
         if self.prefer not in PREFERENCES:

@@ -1,79 +1,139 @@
-"""Progress of a fit: phase, trials done, best so far, time left.
+"""Progress of a fit: the phase, the time left, the running trials, the best ones so far.
 
-On a terminal one status line is redrawn in place; otherwise (logs, CI) plain lines are printed
-when something changes: a phase starts, a trial ends, the best so far improves.
+On a terminal a live display (``rich.live``) is redrawn in place below the notices::
+
+    fit  set-up › plan › portfolio › hyperband › refit › finish
+    budget  ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━  1m12s used, 1m48s left
+    ...the running trials with an epoch bar and an ETA each, then the best five
+
+Notices are log records (``autopreset`` loggers, worker processes' included): they print
+above the live display, through the same console, so none lands inside it. Elsewhere (a log
+file, CI, ``--log-format json``) the display is a few plain records when something changes:
+a phase starts, a trial ends, the best so far improves; with ``-v`` every epoch too. Records
+carry structured fields (trial id, epoch, validation accuracy...) for JSON lines.
 """
 from __future__ import annotations
 
 import logging
 import math
 import sys
+import threading
 
-__all__ = ["Progress", "LineHandler"]
+from autopreset._notices import ConsoleHandler, LineHandler, WorkerLogs, console_handler
 
+from ._frame import SEARCH_PHASES as _SEARCH
+from ._frame import Frame, TrialView
 
-class LineHandler(logging.Handler):
-    """Writes each log record on a line of its own: on a terminal the line is cleared first, so
-    a notice never lands in the middle of a redrawn status line (worker processes, which share
-    the terminal with the main process's status line, log through this)."""
-
-    def __init__(self, stream=None):
-        super().__init__(logging.INFO)
-        self.stream = stream
-
-    def emit(self, record: logging.LogRecord) -> None:
-        stream = self.stream or sys.stderr
-        try:
-            tty = bool(getattr(stream, "isatty", lambda: False)())
-            stream.write(("\r\033[K" if tty else "") + self.format(record) + "\n")
-            stream.flush()
-        except Exception:                  # logging must never break a trial
-            self.handleError(record)
-
-
-class _SayHandler(logging.Handler):
-    def __init__(self, progress):
-        super().__init__(logging.INFO)
-        self.progress = progress
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.progress.say(self.format(record))
+__all__ = ["Progress", "LineHandler", "ENDED", "PHASES"]
 
 ENDED = ("completed", "paused", "stopped", "failed", "interrupted")
+PHASES = ("set-up", "plan", "portfolio", "hyperband", "refit", "finish")
 
 
 class Progress:
     """``Progress(budget, scheduler)``; pass ``progress.on_event`` as the tuner's ``on_event``.
-    ``budget`` is the run's :class:`~autopreset.pipeline.Budget` (anything with ``left()``)."""
 
-    def __init__(self, budget, scheduler=None, *, enabled: bool = True, stream=None):
+    ``budget`` is the run's :class:`~autopreset.pipeline.Budget` (``left()``, ``total_s`` and
+    ``now()``: its clock times the trials). The output goes through the ``ConsoleHandler`` the
+    command line set up, else through ``console`` (a ``rich.console.Console``; default: one on
+    ``stream``, or on stderr): a live display when it is a terminal, plain records otherwise.
+    ``enabled=False``: no display and no records of its own (notices still go to logging).
+    ``worker_logs``: receive the records of local worker processes started while it is open.
+    ``auto_refresh=False``: redraw on events only (tests)."""
+
+    def __init__(self, budget, scheduler=None, *, enabled: bool = True, stream=None,
+                 console=None, worker_logs: bool = False, auto_refresh: bool = True):
         self.budget = budget
         self.scheduler = scheduler
         self.enabled = enabled
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.best = -math.inf
         self.best_config: dict | None = None
         self.ended: set[int] = set()
         self.configs: dict[int, dict] = {}
-        self.phase = None
-        self._drawn = False
-        self._log = logging.getLogger("autopreset")
-        self._handler = _SayHandler(self)
-        self._propagate = self._log.propagate
-        if enabled:                # the library's notices go above the status line, not into it
-            self._log.addHandler(self._handler)
-            self._log.propagate = False
+        self.trials: dict[int | str, TrialView] = {}
+        self.phase: str | None = None          # the phase shown (PHASES, or the search's own)
+        self._lock = threading.RLock()
+        self._log = logging.getLogger("autopreset.progress")
+        self._notices = logging.getLogger("autopreset.fit")
+        self._root = logging.getLogger("autopreset")
+        self._live = self._sink = None
+        self._worker_logs = worker_logs
+        self._auto_refresh = auto_refresh
+        self._started = self._closed = False
+        self._saved = None                     # the autopreset logger's state, while we hold it
+        given = console_handler(self._root)
+        if given is not None:                  # the command line's: its console and format
+            self.console, self.structured = given.console, given.structured
+        else:
+            if console is None:
+                from rich.console import Console
 
+                console = Console(file=stream) if stream is not None else Console(stderr=True)
+            self.console, self.structured = console, False
+            if enabled:        # from Python: notices print through this console while we run
+                self._saved = (self._root.level, self._root.propagate)
+                self._handler = ConsoleHandler(console)
+                self._handler.from_progress = True
+                self._root.addHandler(self._handler)
+                self._root.propagate = False
+                if self._root.getEffectiveLevel() > logging.INFO:
+                    self._root.setLevel(logging.INFO)
+        self.live = enabled and self.console.is_terminal and not self.structured
+        self._frame = Frame(self)
+
+    # ------------------------------------------------------------------ notices
     def say(self, text: str) -> None:
-        """A plain message (on a terminal, printed above the status line)."""
-        if not self.enabled:
+        """A notice (a log record of ``autopreset.fit``; on a terminal above the display)."""
+        self._notices.info(text)
+
+    def _record(self, level: int, text: str, **fields) -> None:
+        if self.enabled:
+            self._log.log(level, text, extra=fields)
+
+    # ------------------------------------------------------------------ phases
+    def start(self) -> None:
+        """Open the display (and the worker records' listener); done by the first phase or
+        event, so a Progress that is never used starts nothing."""
+        if self._started or self._closed:
             return
-        if self.tty and self._drawn:
-            self.stream.write("\r\033[K")
-        print(text, file=self.stream, flush=True)
-        if self.tty and self._drawn:
-            self._draw()
+        self._started = True
+        if self._worker_logs:
+            try:
+                self._sink = WorkerLogs()
+            except OSError as exc:             # no loopback: workers write their own lines
+                self._notices.debug(f"worker records stay in the workers: {exc}")
+        if self.live:
+            from rich.live import Live
+
+            self._live = Live(get_renderable=self._frame.render, console=self.console,
+                              auto_refresh=self._auto_refresh, refresh_per_second=2,
+                              redirect_stdout=False,   # (--plan prints the plan on stdout)
+                              redirect_stderr=self.console.file in (sys.stderr, sys.__stderr__))
+            self._live.start()
+
+    def start_phase(self, phase: str) -> None:
+        """Enter one of fit's phases (:data:`PHASES`; the search's come from its scheduler)."""
+        self.start()
+        with self._lock:
+            self._enter(phase)
+        self.refresh()
+
+    def _enter(self, phase: str) -> None:
+        if phase == self.phase:
+            return
+        self.phase = phase
+        text = f"phase: {phase}"
+        re = getattr(self.scheduler, "replanned", None)
+        if phase in _SEARCH and re and re["max_resource"][0] != re["max_resource"][1]:
+            a, b = re["max_resource"]
+            text += (f" (re-planned from measured epochs of ~{re['epoch_s']:.1f}s: schedule "
+                     f"{a} -> {b} epochs)")
+        self._record(logging.INFO, text, event="phase", phase=phase)
+
+    # ------------------------------------------------------------------ the tuner's events
+    @property
+    def sign(self) -> float:
+        return -1.0 if getattr(self.scheduler, "mode", "max") == "min" else 1.0
 
     def status(self) -> str:
         best = f"{self.best:.4f}" if math.isfinite(self.best) else "-"
@@ -81,55 +141,114 @@ class Progress:
         return (f"[{phase}] trials done {len(self.ended)}, best {best}, "
                 f"{max(0.0, self.budget.left()):.0f}s left")
 
-    def _draw(self) -> None:
-        self.stream.write("\r\033[K" + self.status())
-        self.stream.flush()
-        self._drawn = True
-
-    def _phase_text(self, phase: str) -> str:
-        text = f"phase: {phase}"
-        re = getattr(self.scheduler, "replanned", None)
-        if re and re["max_resource"][0] != re["max_resource"][1]:
-            a, b = re["max_resource"]
-            text += (f" (re-planned from measured epochs of ~{re['epoch_s']:.1f}s: schedule "
-                     f"{a} -> {b} epochs)")
-        return text
-
     def on_event(self, event: dict) -> None:
-        kind = event.get("event")
-        tid = event.get("trial_id")
+        """One event of the tuner (its journal's): updates the display, records what changed."""
+        self.start()
+        with self._lock:
+            self._on_event(event)
+        self.refresh()
+
+    def _on_event(self, event: dict) -> None:
+        kind, tid = event.get("event"), event.get("trial_id")
+        now = self.budget.now()
         if kind in ("started", "carried"):
             self.configs[tid] = event.get("config", {})
-        improved = False
+            self.trials[tid] = TrialView.from_event(tid, event, now, self.sign)
+        elif kind in ("resumed", "relaunched") and tid in self.trials:
+            self.trials[tid].resume(event, now)
+        phase = getattr(self.scheduler, "phase", None)
+        if phase in ("portfolio", *_SEARCH):
+            self._enter(phase)
         if kind == "reported":
-            metric = event["result"]["metric"]
-            if metric > self.best:
-                self.best, improved = metric, True
-                self.best_config = self.configs.get(tid)
+            self._reported(tid, event["result"], now)
         if kind in ENDED and tid is not None:
             self.ended.add(tid)
-        if not self.enabled:
+            view = self.trials.get(tid)
+            if view is not None:
+                view.end(kind, event.get("resource"))
+            self._record(logging.DEBUG if self.live else logging.INFO,
+                         f"trial {tid} {kind} at epoch {event.get('resource')}; {self.status()}",
+                         event=f"trial_{kind}", trial_id=tid, epoch=event.get("resource"),
+                         **self._scores(view), **({"reason": event["reason"]}
+                                                  if event.get("reason") else {}))
+
+    def _reported(self, tid, result: dict, now: float) -> None:
+        metric, epoch = result["metric"], result["resource"]
+        view = self.trials.get(tid)
+        if view is not None:
+            view.report(result, now, sign=self.sign)
+        self._record(logging.DEBUG, self._epoch_text(tid, view, result), event="epoch",
+                     trial_id=tid, epoch=epoch, val_accuracy=metric,
+                     **{k: result[k] for k in ("val_loss", "train_loss", "seconds") if k in result})
+        if self.sign * metric > self.sign * self.best or not math.isfinite(self.best):
+            self.best = metric
+            self.best_config = self.configs.get(tid)
+            self._record(logging.DEBUG if self.live else logging.INFO,
+                         f"trial {tid} new best at epoch {epoch}; {self.status()}",
+                         event="new_best", trial_id=tid, epoch=epoch, val_accuracy=metric,
+                         backbone=(self.best_config or {}).get("backbone"))
+
+    @staticmethod
+    def _epoch_text(tid, view, result: dict) -> str:
+        target = f"/{view.target}" if view is not None and view.target else ""
+        losses = "".join(f", {k.replace('_', ' ')} {result[k]:.4f}"
+                         for k in ("val_loss", "train_loss") if isinstance(result.get(k), float))
+        took = f" ({result['seconds']:.1f}s)" if isinstance(result.get("seconds"), float) else ""
+        return (f"trial {tid} epoch {result['resource']}{target}: val acc "
+                f"{result['metric']:.4f}{losses}{took}")
+
+    @staticmethod
+    def _scores(view) -> dict:
+        if view is None or view.best is None:
+            return {}
+        return {"val_accuracy": view.best, "backbone": view.backbone}
+
+    def on_refit_event(self, event: dict) -> None:
+        """An event of the refit's own tuner run (one trial, on train+validation)."""
+        kind = event.get("event")
+        if kind not in ("started", "reported", "relaunched", "resumed", *ENDED):
             return
-        phase = getattr(self.scheduler, "phase", None)
-        if self.tty:
-            if phase != self.phase and phase is not None:
-                self.phase = phase
-                self.say(self._phase_text(phase))
-            self._draw()
-            return
-        if phase != self.phase and phase is not None:
-            self.phase = phase
-            print(self._phase_text(phase), file=self.stream, flush=True)
-        if improved or kind in ENDED:
-            what = (f"trial {tid} {kind} at epoch {event.get('resource')}" if kind in ENDED
-                    else f"trial {tid} new best at epoch {event['result']['resource']}")
-            print(f"{what}; {self.status()}", file=self.stream, flush=True)
+        self.start()
+        with self._lock:
+            self._enter("refit")
+            now = self.budget.now()
+            if kind == "started":
+                self.trials["refit"] = TrialView.from_event("refit", event, now)
+            view = self.trials.get("refit")
+            if view is not None and kind == "reported":
+                view.report(event["result"], now, counts=False)
+                self._record(logging.DEBUG, f"refit epoch {event['result']['resource']}",
+                             event="refit_epoch", epoch=event["result"]["resource"])
+            elif view is not None and kind in ENDED:
+                view.end(kind, event.get("resource"))
+        self.refresh()
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        if self._live is not None:
+            self._live.refresh()
+
+    def render(self):
+        """The live display as a rich renderable (what a terminal shows now)."""
+        return self._frame.render()
 
     def close(self) -> None:
-        if self._handler in self._log.handlers:
-            self._log.removeHandler(self._handler)
-            self._log.propagate = self._propagate
-        if self.enabled and self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+        """End the display (its last frame stays on a terminal, unless no trial ran); notices
+        still print, until :meth:`shutdown`."""
+        if self._live is not None:
+            live, self._live = self._live, None
+            live.transient = not any(isinstance(t, int) for t in self.trials)
+            live.stop()
+        self._closed = True
+
+    def shutdown(self) -> None:
+        """:meth:`close`, and give the ``autopreset`` logger and the worker records back."""
+        self.close()
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+        if self._saved is not None:
+            self._root.removeHandler(self._handler)
+            self._root.setLevel(self._saved[0])
+            self._root.propagate = self._saved[1]
+            self._saved = None

@@ -49,7 +49,7 @@ def refit(run, best) -> Path | None:
     try:
         result = Tuner(BudgetedObjective(task), scheduler, executor=executor, budget_s=left,
                        run_dir=run_dir, resume=(run_dir / JOURNAL_NAME).exists(),
-                       seed=run.state.seed).run()
+                       seed=run.state.seed, on_event=run.progress.on_refit_event).run()
     finally:
         executor.close()
         if client is not None:

@@ -48,7 +48,8 @@ class FitRun:
         self.options = options
         self.budget = budget if budget is not None else Budget(self.DEFAULT_BUDGET)
         self.lock = None                          # this process's hold on the run folder
-        self.progress = Progress(self.budget, enabled=options.progress)
+        self.progress = Progress(self.budget, enabled=options.progress, worker_logs=True)
+        self.curves = None                        # --tensorboard: the trials' curves
         self.folder: Path | None = None
         self.state: RunState | None = None       # the plan and what it was made from
         self.resumed = False
@@ -92,7 +93,9 @@ class FitRun:
 
     def close(self) -> None:
         try:
-            self.progress.close()
+            self.progress.shutdown()
+            if self.curves is not None:
+                self.curves.close()
             if self.executor is not None:
                 self.executor.close()
             if self.client is not None:
@@ -115,6 +118,7 @@ class FitRun:
 
         opt = self.options
         self.budget.charge(process_age())
+        self.progress.start_phase("set-up")
         if opt.plan_only and opt.resume:         # --resume --plan only reads the run
             self.folder = find_run(opt.out)
             self.state, self.resumed = self._read_state(), True
@@ -183,6 +187,7 @@ class FitRun:
         from ._data import mirror_check
         from ._runfolder import RUN_FILE, create_run_folder, write_json
 
+        self.progress.start_phase("plan")
         if self.state is None:
             opt, d, budget = self.options, self.data, self.budget
             pref = self._preference()
@@ -276,11 +281,20 @@ class FitRun:
                                             random_state=st.seed)
         spent_before = journal_spent(self.folder) if self.resumed else 0.0
         self.progress.scheduler = self.scheduler
+        on_event = self.progress.on_event
+        if opt.tensorboard_dir is not None:
+            from ._tensorboard import TrialCurves
+
+            self.curves = curves = TrialCurves(opt.tensorboard_dir)
+
+            def on_event(event, show=self.progress.on_event):
+                show(event)
+                curves.on_event(event)
         self.pruner = None if opt.keep_checkpoints else WeightPruner(self.data.n_val, self._fast_first())
         tuner = Tuner(self.objective, self.scheduler, executor=self.executor,
                       budget_s=spent_before + self.budget.for_search(st.plan.refit_s),
                       run_dir=self.folder, resume=self.resumed, seed=st.seed,
-                      on_event=self.progress.on_event, on_retire=self.pruner)
+                      on_event=on_event, on_retire=self.pruner)
         self.result = tuner.run()
         self.check_interrupted(self.result)
         self.picked = pick_best(self.result, self.data.n_val, self._fast_first())
@@ -326,6 +340,7 @@ class FitRun:
             raise RunError(f"no trial finished an epoch within the budget of "
                            f"{self.budget.total_s:.0f}s ({reasons or 'no trials ran'}); "
                            "give a larger --budget (with --resume, it continues this run)")
+        self.progress.start_phase("finish")
         return finish(self)
 
 
