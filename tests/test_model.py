@@ -194,3 +194,101 @@ def test_predict_reads_the_csv_fit_reads(predictor, images, tmp_path):
     assert [Path(p).name for p, _ in skipped] == ["missing.png"]
     (tmp_path / "paths.csv").write_text(f"{files[0]}\n", encoding="utf-8")   # no label column
     assert [r["path"] for r in predictor.predict_paths([tmp_path / "paths.csv"])[0]] == [str(files[0])]
+
+
+# ---- the preprocessing record (model.json's "preprocessing") -------------------------------
+def _card(saved):
+    return json.loads((saved / "model.json").read_text(encoding="utf-8"))
+
+
+def _write_card(saved, card):
+    (saved / "model.json").write_text(json.dumps(card), encoding="utf-8")
+
+
+def test_model_json_records_the_whole_preprocessing(predictor, tmp_path):
+    record = _card(predictor.save(tmp_path / "model"))["preprocessing"]
+    assert record == {
+        "format": "autopreset.preprocessing/1",
+        "read": {"exif_transpose": True, "frame": "first", "mode": "RGB", "alpha": "composite",
+                 "grey": "replicate", "high_bit_depth": "scale", "background": [255, 255, 255]},
+        "resize": {"size": [16, 16], "interpolation": "bilinear", "antialias": True,
+                   "keep_aspect": False, "crop": "none", "library": "Pillow"},
+        "divide_by": 255.0, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
+        "channel_order": "RGB", "layout": "NCHW", "dtype": "float32"}
+
+
+def test_a_model_json_without_the_record_loads_with_todays_preprocessing(predictor, images, tmp_path):
+    saved = predictor.save(tmp_path / "model")
+    card = _card(saved)
+    del card["preprocessing"]                                 # as written before the record
+    _write_card(saved, card)
+    old = load(saved)
+    assert old.preprocessing == predictor.preprocessing
+    files = sorted(images.rglob("*.png"))
+    np.testing.assert_array_equal(old.predict_proba(files), predictor.predict_proba(files))
+    assert "preprocessing" in _card(old.save(tmp_path / "again"))
+
+
+def test_prediction_runs_from_the_record(predictor, tmp_path):
+    """A record's background and filter reach predict: the record is the one source."""
+    from autopreset.data import preprocess
+
+    saved = predictor.save(tmp_path / "model")
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[:, :10] = [200, 40, 10, 255]                         # opaque left third, transparent rest
+    image = Image.fromarray(rgba, mode="RGBA")
+    card = _card(saved)
+    card["preprocessing"]["read"]["background"] = [0, 0, 255]
+    card["preprocessing"]["resize"]["interpolation"] = "nearest"
+    _write_card(saved, card)
+    changed = load(saved)
+    on_blue = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 255, 255)), image).convert("RGB")
+    want = preprocess([np.asarray(on_blue.resize((16, 16), Image.Resampling.NEAREST))], 16,
+                      [0.5] * 3, [0.25] * 3)
+    np.testing.assert_array_equal(changed.preprocessing([image]).numpy(), want.numpy())
+    assert not np.array_equal(predictor.preprocessing([image]).numpy(), want.numpy())
+    path = tmp_path / "clear.png"                             # decoding a file: the record's too
+    image.save(path)
+    assert np.asarray(changed.read_image(path))[0, -1].tolist() == [0, 0, 255]
+
+
+@pytest.mark.parametrize("edit, pattern", [
+    (lambda r: r.update(surprise=1), r"preprocessing: unknown key 'surprise'"),
+    (lambda r: r["read"].update(background=[0, 0, 256]),
+     r"preprocessing\.read\.background: must be a list of 3 integers in \[0, 255\], got \[0, 0, 256\]"),
+    (lambda r: r["read"].update(background=[0.5, 0, 0]), r"preprocessing\.read\.background: must be"),
+    (lambda r: r["read"].pop("alpha"), r"preprocessing\.read: missing key 'alpha'"),
+    (lambda r: r["read"].update(alpha="ignore"),
+     r"preprocessing\.read\.alpha: 'ignore' is not supported \(autopreset reads images one way: 'composite'\)"),
+    (lambda r: r["resize"].update(keep_aspect=True), r"preprocessing\.resize\.keep_aspect: True is not supported"),
+    (lambda r: r["resize"].update(crop="center"), r"preprocessing\.resize\.crop: 'center' is not supported"),
+    (lambda r: r["resize"].update(antialias=1), r"preprocessing\.resize\.antialias: 1 is not supported"),
+    (lambda r: r["resize"].update(interpolation="../x"),
+     r"preprocessing\.resize\.interpolation: '\.\./x' is not one of nearest, bilinear, bicubic"),
+    (lambda r: r["resize"].update(size=[10**9, 16]), r"preprocessing\.resize\.size: must be a list of 2 "
+                                                     r"integers in \[8, 4096\] \(height, width in pixels\)"),
+    (lambda r: r["resize"].update(size=[32, 32]), r"preprocessing\.resize\.size \[32, 32\] is not input_size 16"),
+    (lambda r: r.update(divide_by=0), r"preprocessing\.divide_by: must be a finite number in \[1, 65535\], got 0"),
+    (lambda r: r.update(mean=[0.5, 0.5, 99]), r"preprocessing\.mean: must be a list of 3 finite numbers in \[-10, 10\]"),
+    (lambda r: r.update(std=[0.3, 0.25, 0.25]), r"preprocessing\.std \[0\.3, 0\.25, 0\.25\] is not the top-level std"),
+    (lambda r: r.update(layout="NHWC"), r"preprocessing\.layout: 'NHWC' is not supported"),
+    (lambda r: r.update(format="autopreset.preprocessing/2"), r"preprocessing\.format: .* is not"),
+    (lambda r: r.clear(), r"preprocessing: missing key"),
+])
+def test_a_bad_preprocessing_record_is_refused_naming_the_key(predictor, tmp_path, edit, pattern):
+    saved = predictor.save(tmp_path / "model")
+    card = _card(saved)
+    edit(card["preprocessing"])
+    _write_card(saved, card)
+    with pytest.raises(ValueError, match=pattern) as info:
+        load(saved)
+    assert str(info.value).startswith(f"{saved / 'model.json'}: ") and "\n" not in str(info.value)
+
+
+def test_a_record_that_is_not_an_object_is_refused(predictor, tmp_path):
+    saved = predictor.save(tmp_path / "model")
+    card = _card(saved)
+    card["preprocessing"] = "bilinear"
+    _write_card(saved, card)
+    with pytest.raises(ValueError, match=r"preprocessing: expected a JSON object, got 'bilinear'"):
+        load(saved)
