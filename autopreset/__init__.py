@@ -14,13 +14,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["optimize", "fit", "load", "Predictor", "parse_duration", "__version__"]
+__all__ = ["optimize", "fit", "load", "Predictor", "ImageClassifier", "parse_duration",
+           "__version__"]
 
 _LAZY = {
     "optimize": ("autopreset._optimize", "optimize"),
     "fit": ("autopreset.pipeline", "fit"),
     "load": ("autopreset.model", "load"),
     "Predictor": ("autopreset.model", "Predictor"),
+    "ImageClassifier": ("autopreset.estimator", "ImageClassifier"),
     "parse_duration": ("autopreset._duration", "parse_duration"),
 }
 

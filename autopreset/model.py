@@ -350,13 +350,21 @@ class Predictor:
         return np.concatenate(out)
 
     def predict_paths(self, paths: list[str | os.PathLike], *, top_k: int = 1, batch_size: int = 64):
-        """Predict image files and folders (searched recursively, sorted).
+        """Predict image files and folders (searched recursively, sorted), or the ``path``
+        column of a DataFrame (pandas or polars).
 
         Returns ``(rows, skipped)``: rows are ``{"path", "labels", "probabilities"}`` with the
         ``top_k`` most probable classes; skipped lists ``(path, reason)`` of unreadable files.
         """
         from autopreset.data import BadImageError, decode_image
 
+        if hasattr(paths, "columns") and not isinstance(paths, np.ndarray):   # a table
+            columns = [str(c) for c in paths.columns]
+            if "path" not in columns:
+                shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
+                raise InputError(f"predict_paths: the DataFrame has no 'path' column (its "
+                                 f"columns: {shown or 'none'})")
+            paths = list(paths["path"])
         files = expand_paths(paths)
         rows, skipped = [], []
         top_k = min(top_k, len(self.card.classes))
