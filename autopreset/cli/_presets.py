@@ -47,6 +47,12 @@ def show_command(preset: str, as_json: bool) -> None:
         return
     click.echo(f"{p.name}: {p.description}")
     click.echo(f"curated: {p.provenance.curation} ({p.provenance.date})")
+    run = p.provenance.run
+    if run:                                   # a preset card: the run it came from
+        aug = run["augmentation"]
+        crop = f", random crops >= {aug['crop_scale']:.0%}" if "crop_scale" in aug else ""
+        click.echo(f"run: {run['task']} on {p.provenance.datasets[0]}; trained at "
+                   f"{run['resolution']}px, {'with' if aug['flip'] else 'no'} flips{crop}")
     hb = p.hyperband
     click.echo(f"hyperband: eta={hb.eta}, {hb.resource} {hb.min_resource}..{hb.max_resource}")
     click.echo("search space:")
