@@ -1,7 +1,8 @@
 """Scan a class folder (or a CSV of ``path,label``) into a validated :class:`Dataset`.
 
-Every file is fully decoded in parallel (joblib) so bad files are found before training
-starts, each with a one-line reason in ``Dataset.skipped`` instead of a crash mid-run.
+Every file is fully decoded, in chunks on every core, so bad files are found before training
+starts, each with a one-line reason in ``Dataset.skipped`` instead of a crash mid-run; memory
+stays flat however many files there are (autopreset/data/_chunks.py).
 Directory walking follows symlinks but remembers every directory it entered (by device and
 inode), so a symlink loop ends the walk instead of hanging it.
 
@@ -20,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from autopreset.errors import InputError
 
-from ._decode import MAX_PIXELS, BadImageError, decode_image
+from ._cache import RowWriter, _check_resolution
+from ._chunks import check_files
+from ._decode import MAX_PIXELS
 
 __all__ = ["Dataset", "SkippedFile", "scan", "fingerprint"]
 
@@ -97,8 +99,15 @@ class Dataset:
 
 
 def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIXELS,
-         min_per_class: int = 2) -> Dataset:
+         min_per_class: int = 2, progress=None, cache_resolution=None,
+         cache_directory=None) -> Dataset:
     """Read a class folder or a ``path,label`` CSV, decode every image, and validate it.
+
+    ``progress(stage, done, total)`` (stage ``"scan"``) is called as chunks of files are done
+    (see :class:`~autopreset.data.ProgressDisplay`). With ``cache_resolution`` (an int, or a
+    function of the candidate paths that returns one) the decoded images also go into the
+    cache at that resolution, so each image is decoded once: ``build_cache(dataset, S)``
+    then finds it (``cache_directory`` as ``build_cache``'s ``directory``).
 
     Raises InputError (a ValueError; one line, naming the folder or class) for a missing or
     empty folder, fewer than 2 classes, or a class with fewer than ``min_per_class`` usable
@@ -116,8 +125,22 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
         raise InputError(f"data path is neither a folder nor a CSV file: {str(root)!r}")
     if not class_names:
         raise InputError(f"no class folders in {str(root)!r}: expected one sub-folder per class")
-    results = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_check_file)(p, max_pixels) for p, _ in candidates)
+    paths = [p for p, _ in candidates]
+    resolution = cache_resolution(paths) if callable(cache_resolution) else cache_resolution
+    if resolution is None:
+        return _dataset(root, candidates, skipped, class_names, min_per_class,
+                        check_files(paths, n_jobs=n_jobs, max_pixels=max_pixels,
+                                    progress=progress))
+    with RowWriter(cache_directory, len(paths), _check_resolution(resolution)) as writer:
+        results = check_files(paths, n_jobs=n_jobs, max_pixels=max_pixels, rows=writer.rows,
+                              progress=progress)
+        dataset = _dataset(root, candidates, skipped, class_names, min_per_class, results)
+        writer.keep([i for i, (_, reason, _) in enumerate(results) if reason is None])
+        writer.commit(dataset)
+    return dataset
+
+
+def _dataset(root: Path, candidates, skipped, class_names, min_per_class, results) -> Dataset:
     good_paths, good_labels, hashes, sizes = [], [], [], []
     for (p, label), (digest, reason, size) in zip(candidates, results):
         if reason is None:
@@ -141,21 +164,6 @@ def fingerprint(labels, file_hashes) -> str:
     """SHA-256 over sorted (class name, content hash) lines: independent of paths and order."""
     lines = sorted(f"{lab}\t{h}" for lab, h in zip(labels, file_hashes))
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def _check_file(path: str, max_pixels: int):
-    """(content sha256, None, (w, h)) for a good image, (None, reason, None) for a bad one."""
-    try:
-        size = decode_image(path, max_pixels=max_pixels).size
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest(), None, size
-    except BadImageError as err:
-        return None, str(err), None
-    except OSError as err:
-        return None, f"cannot read file: {err.strerror or err}", None
 
 
 def _check_classes(root: Path, classes: list[str], labels: list[str], min_per_class: int):

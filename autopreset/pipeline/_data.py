@@ -1,6 +1,7 @@
 """Data preparation for a fit: scan, seeded stratified split, working resolution, decoded cache."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,43 +42,73 @@ def working_resolution(paths, *, random_state=0, sample: int = 256,
                        bounds: tuple[int, int] = (MIN_RESOLUTION, MAX_RESOLUTION)) -> int:
     """The median shorter image side of a seeded sample of ``paths``, clipped to ``bounds``.
 
-    Only image headers are read. The median keeps a few huge or tiny images from deciding;
-    the clip keeps small images large enough for stride-32 backbones and large ones cheap
-    enough to train on a CPU.
+    Only image headers are read, and files that are not readable images (which the scan
+    reports) are left out of the sample: ``prepare_data`` calls this on the files it found,
+    before any is decoded. The median keeps a few huge or tiny images from deciding; the clip
+    keeps small images large enough for stride-32 backbones and large ones cheap enough to
+    train on a CPU.
     """
-    from PIL import Image
-
     rng = np.random.default_rng(random_state)
     chosen = rng.choice(len(paths), size=min(sample, len(paths)), replace=False)
-    sides = []
-    for i in chosen:
-        try:
-            with Image.open(paths[int(i)]) as im:
-                sides.append(min(im.size))
-        except (OSError, ValueError):
-            continue
+    sides = [side for side in (_shorter_side(paths[int(i)]) for i in chosen) if side]
     side = int(np.median(sides)) if sides else bounds[0]
     return int(np.clip(side, bounds[0], bounds[1]))
 
 
+def _shorter_side(path) -> int | None:
+    """The shorter side a file's image header declares; None for anything but a regular,
+    non-empty image file within the decoder's pixel limit (a FIFO is never opened)."""
+    import stat
+    import warnings
+
+    from PIL import Image
+
+    from autopreset.data import MAX_PIXELS
+
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                w, h = im.size
+    except Exception:  # noqa: BLE001 - any unreadable header: the scan says why
+        return None
+    return min(w, h) if 0 < w * h <= MAX_PIXELS else None
+
+
 def prepare_data(data, *, seed: int, val_fraction: float = 0.2, resolution: int | None = None,
-                 n_jobs: int = -1, task="classification") -> Prepared:
+                 n_jobs: int = -1, task="classification", progress=None) -> Prepared:
     """Read ``data`` the task type's way (a one-line error for a missing, empty or
     single-class folder), split it with ``seed``, and decode it once into the cache at the
-    working resolution."""
+    working resolution (``resolution``, or :func:`working_resolution` of the files found).
+
+    Each image is decoded once: the scan that validates it also writes it into the cache.
+    ``progress(stage, done, total)`` is called as files are done (see
+    :class:`autopreset.data.ProgressDisplay`: a bar on a terminal, lines otherwise).
+    """
     from autopreset.data import build_cache
     from autopreset.errors import InputError
     from autopreset.tasks import get_task
 
-    kind = get_task(task)
-    dataset = kind.read(data, n_jobs=n_jobs)
-    train_idx, val_idx = kind.split(dataset, val_fraction=val_fraction, random_state=seed)
-    if resolution is None:
-        resolution = working_resolution(dataset.paths, random_state=seed)
-    elif int(resolution) != resolution or resolution < 8:
+    if resolution is not None and (isinstance(resolution, bool) or int(resolution) != resolution
+                                   or resolution < 8):
         raise InputError(f"resolution must be an integer >= 8, got {resolution!r}")
-    cache = build_cache(dataset, int(resolution), n_jobs=n_jobs)
-    return Prepared(dataset, train_idx, val_idx, int(resolution), cache, kind)
+    kind = get_task(task)
+    chosen: list[int] = []
+
+    def pick(paths) -> int:           # the files found, before any is decoded
+        chosen.append(int(resolution) if resolution is not None
+                      else working_resolution(paths, random_state=seed))
+        return chosen[-1]
+
+    dataset = kind.read(data, n_jobs=n_jobs, progress=progress, cache_resolution=pick)
+    train_idx, val_idx = kind.split(dataset, val_fraction=val_fraction, random_state=seed)
+    res = chosen[0] if chosen else (int(resolution) if resolution is not None
+                                    else working_resolution(dataset.paths, random_state=seed))
+    cache = build_cache(dataset, res, n_jobs=n_jobs, progress=progress)   # (found: no decoding)
+    return Prepared(dataset, train_idx, val_idx, res, cache, kind)
 
 
 @dataclass(frozen=True)

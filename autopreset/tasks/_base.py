@@ -15,9 +15,11 @@ class TaskType(Protocol):
     metric: str          # the validation metric the search optimizes, e.g. "accuracy"
     mode: str            # "max" or "min" for that metric
 
-    def read(self, data, *, n_jobs: int = -1) -> Any:
+    def read(self, data, *, n_jobs: int = -1, progress=None, cache_resolution=None) -> Any:
         """Scan ``data`` into a dataset with ``paths``, ``labels`` (per-image targets),
-        ``fingerprint``, ``root`` and ``skipped``; a one-line ValueError for bad input."""
+        ``fingerprint``, ``root`` and ``skipped``; a one-line ValueError for bad input.
+        ``progress`` and ``cache_resolution`` as :func:`autopreset.data.scan` takes them (the
+        images decoded into the cache as they are checked)."""
 
     def split(self, dataset, *, val_fraction: float, random_state) -> tuple:
         """(train indices, validation indices) of ``dataset``."""

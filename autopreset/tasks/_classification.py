@@ -16,10 +16,10 @@ class Classification:
     metric = "accuracy"
     mode = "max"
 
-    def read(self, data, *, n_jobs: int = -1):
+    def read(self, data, *, n_jobs: int = -1, progress=None, cache_resolution=None):
         from autopreset.data import scan
 
-        return scan(data, n_jobs=n_jobs)
+        return scan(data, n_jobs=n_jobs, progress=progress, cache_resolution=cache_resolution)
 
     def split(self, dataset, *, val_fraction: float = 0.2, random_state=0):
         from autopreset.data import split
