@@ -23,8 +23,16 @@ ls "$OUT/records" > "$OUT/had.txt"
   python3 -c "import torch, timm; print('torch', torch.__version__, 'timm', timm.__version__)"
 } 2>&1 | tee "$OUT/machine.txt"
 python3 -m autopreset zoo tasks "$TASKS" > "$OUT/tasks.txt"
-python3 -m autopreset zoo run "$TASKS"/* --out "$OUT" --device cuda --threads 4 \
-    --tiers medium,large --stop-after "$STOP" 2>&1 | tee "$OUT/run.txt" | tail -n 5
+# Small tasks leave a big GPU mostly idle with one process: run P shards side by side (each its
+# own process and CUDA context, two CPU threads each for decoding and the optimizer step).
+P=${P:-$(( $(nproc) / 2 < 8 ? $(nproc) / 2 : 8 ))}
+[ "$P" -ge 1 ] || P=1
+for i in $(seq 0 $((P - 1))); do
+    python3 -m autopreset zoo run "$TASKS"/* --out "$OUT" --device cuda --threads 2 \
+        --shard "$i/$P" --tiers "${TIERS:-medium,large}" --stop-after "$STOP" > "$OUT/run$i.txt" 2>&1 &
+done
+wait
+tail -n 3 "$OUT"/run*.txt
 # keep only the new GPU shard file(s): the copies of the CPU shards are not needed back
 for f in $(cat "$OUT/had.txt"); do rm -f "$OUT/records/$f"; done
 ls -la "$OUT/records"
