@@ -30,7 +30,6 @@ pre{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:12px 16px
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:8px}
 figure img{width:100%;height:auto;display:block}
-figure.wide{grid-column:1/-1}
 figcaption{color:#667085;font-size:12px;padding:4px 6px 0}
 .tablewrap{overflow-x:auto;background:#fff;border:1px solid #e4e7ec;border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:12.5px}
@@ -112,13 +111,12 @@ def _page(title: str, records: list[TrialRecord], rows: list[dict[str, Any]], pn
     out.append("<h2>Plots</h2><div class='plots'>")
     for name, data in pngs.items():
         b64 = base64.b64encode(data).decode("ascii")
-        wide = " class='wide'" if name == "loss" else ""
-        out.append(f"<figure{wide}><img alt='{e(_CAPTIONS[name])}' src='data:image/png;base64,{b64}'>"
+        out.append(f"<figure><img alt='{e(_CAPTIONS[name])}' src='data:image/png;base64,{b64}'>"
                    f"<figcaption>{e(_CAPTIONS[name])}</figcaption></figure>")
     out.append("</div>")
-    out.append(_table(rows, chosen_trial_id))
     if diag != RunDiagnostics():
         out += [sections.skipped_section(diag), sections.versions_section(diag)]
+    out.append(_table(rows, chosen_trial_id))
     out.append("</main></body></html>")
     return "\n".join(out)
 

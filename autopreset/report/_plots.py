@@ -169,8 +169,9 @@ def loss_plot(records: list[TrialRecord], *, chosen_trial_id: Any = None) -> byt
     with every epoch's result as ``train_loss`` and ``val_loss``); the chosen trial in red.
 
     A validation loss that climbs while the training loss falls is overfitting; both flat is a
-    learning rate too low (or far too high)."""
-    fig = Figure(figsize=(10.0, 3.8), dpi=110, layout="constrained")
+    learning rate too low (or far too high). The loss axis is logarithmic when a diverged
+    trial's losses would flatten the others."""
+    fig = Figure(figsize=(7.0, 4.2), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2, sharex=True)
     colors = _phase_colors(records)
@@ -181,13 +182,13 @@ def loss_plot(records: list[TrialRecord], *, chosen_trial_id: Any = None) -> byt
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         seen: set[str] = set()
-        drawn = 0
+        values: list[float] = []
         for rec in records:
             curve = _loss_curve(rec, key)
             if not curve:
                 continue
-            drawn += 1
             xs, ys = zip(*curve)
+            values.extend(ys)
             if rec.trial_id == chosen_trial_id:
                 ax.plot(xs, ys, "-", color=_ACCENT, linewidth=2.2, zorder=5,
                         label=f"chosen (trial {chosen_trial_id})")
@@ -196,14 +197,15 @@ def loss_plot(records: list[TrialRecord], *, chosen_trial_id: Any = None) -> byt
             ax.plot(xs, ys, "-", color=colors[phase], alpha=0.5, linewidth=1,
                     label=phase if phase not in seen else None)
             seen.add(phase)
-        if not drawn:
+        if not values:
             _empty(ax, f"no trial reported a {title}")
             continue
+        low = min(v for v in values if v > 0) if any(v > 0 for v in values) else 0.0
+        if low > 0 and max(values) / low >= 20:
+            ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(title)
-        ax.set_title(f"{title[0].upper()}{title[1:]} per epoch, one line per trial", loc="left",
-                     fontsize=11)
+        ax.set_title(title[0].upper() + title[1:], loc="left", fontsize=11)
         ax.legend(frameon=False, fontsize=8, loc="best")
     return _png(fig)
 

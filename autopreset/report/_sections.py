@@ -24,12 +24,17 @@ CSS = """
  margin:0 auto 6px;background:#f0f1f3}
 .mistake .t{font-size:12px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .mistake .p{font-size:12px;color:#C0392B;font-weight:600}
-table.cm td,table.cm th{text-align:center;padding:4px 7px;min-width:26px}
+table.cm td,table.cm th{text-align:center;padding:4px 6px;min-width:24px}
 table.cm td.zero{color:#c5cad3}
 table.cm th.row{text-align:right}
 tr.avg td{background:#fafbfc;font-weight:600}
 td.low{color:#C0392B;font-weight:600}
-.split{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:14px;align-items:start}
+.split{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
+.split>.tablewrap{flex:0 1 auto;max-width:100%}
+.split table{width:auto}
+.kv td{white-space:normal}
+.versions{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:10px 16px;
+ font-size:12.5px;color:#344054}
 """
 
 
@@ -69,9 +74,12 @@ def mistakes_section(diag: RunDiagnostics) -> str:
             f"<div class='t'>true <b>{e(m.label)}</b></div>"
             f"<div class='p'>predicted {e(m.predicted)} ({m.confidence:.0%})</div>"
             f"<div class='t note'>{e(name)}</div></div>")
-    n_wrong = _n_wrong(diag.evaluation)
-    more = (f"<p class='note'>the {len(diag.mistakes)} most confident of {n_wrong} mistakes; the "
-            "thumbnails are the images at the resolution the model saw</p>")
+    n_wrong, n = _n_wrong(diag.evaluation), diag.evaluation["n_images"]
+    which = ("the only mistake" if n_wrong == 1 else
+             f"all {n_wrong} mistakes" if len(diag.mistakes) == n_wrong else
+             f"the {len(diag.mistakes)} most confident of {n_wrong} mistakes")
+    more = (f"<p class='note'>{which} on {n} images, most confident first; the thumbnails are "
+            "the images at the resolution the model saw</p>")
     return head + "<div class='mistakes'>" + "".join(cells) + "</div>" + more
 
 
@@ -92,7 +100,9 @@ def skipped_section(diag: RunDiagnostics) -> str:
 def versions_section(diag: RunDiagnostics) -> str:
     if not diag.versions:
         return ""
-    return "<h2>Library versions</h2>" + _kv(diag.versions)
+    e = html.escape
+    items = " &middot; ".join(f"{e(str(k))} <b>{e(str(v))}</b>" for k, v in diag.versions.items())
+    return f"<h2>Library versions</h2><div class='versions'>{items}</div>"
 
 
 def thumbnail_png(image: np.ndarray) -> str:
@@ -114,7 +124,7 @@ def _per_class(diag: RunDiagnostics) -> str:
     counts = diag.class_counts
     names = list(ev["classes"]) if ev is not None else list(counts)
     scores = {row["class"]: row for row in ev["per_class"]} if ev is not None else {}
-    head = ["class"] + (["train images", "validation images"] if counts else [])
+    head = ["class"] + (["train", "validation"] if counts else [])
     if ev is not None:
         head += ["precision", "recall", "F1", "support"]
     body = []
@@ -137,7 +147,10 @@ def _per_class(diag: RunDiagnostics) -> str:
         body.append(f"<tr class='avg'><td>accuracy</td>{pad}<td></td><td></td>"
                     f"{_num(ev['accuracy'], 3)}{_num(ev['n_images'])}</tr>")
     ths = "".join(f"<th>{e(h)}</th>" for h in head)
-    return (f"<div class='tablewrap'><table><thead><tr>{ths}</tr></thead>"
+    images = (f"<tr><th></th><th colspan='2'>images</th>"
+              + ("<th colspan='4'>on the validation split</th>" if ev is not None else "")
+              + "</tr>") if counts else ""
+    return (f"<div class='tablewrap'><table><thead>{images}<tr>{ths}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 

@@ -179,10 +179,11 @@ def test_report_shows_every_diagnostics_section(predictor, folder, tmp_path):
     assert all(src.startswith("data:image/png;base64,") for src in parser.imgs)
     assert not re.search(r"(src|href)=['\"]https?://", page)
     assert "<ému>" not in page and "&lt;ému&gt;" in page      # class names escaped
-    assert "macro average" in page and "weighted average" in page and "train images" in page
+    assert "macro average" in page and "weighted average" in page and "<th>train</th>" in page
     assert page.count("<table class='cm'>") == 1
     assert "not an image (cannot identify image file)" in page and "random init" in page
     assert "started from</div><div class='v'>random init<" in page
+    assert "torch <b>2.x</b>" in page and "most confident of" in page
     assert paths["loss"].read_bytes()[:4] == b"\x89PNG"
     assert "Training and validation loss per epoch" in page
 
