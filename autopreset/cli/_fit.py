@@ -59,6 +59,12 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
                    "clipped to 32..128).")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep every trial's weights in the run folder (default: only the model's).")
+@click.option("--weights", default=None, metavar="DIR|hub",
+              help="Fine-tune the backbones DIR holds weights for: <backbone>.safetensors files "
+                   "(the catalog/timm name, or a timm tag such as resnet18.a1_in1k), or a Hugging "
+                   "Face cache (models--timm--<name>/); 'hub': timm's weights from the Hugging "
+                   "Face cache or a download. The plan says which start pretrained. Default: "
+                   "every backbone starts from random init.")
 @click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False), default=None,
               metavar="DIR",
               help="Write each trial's curves (validation accuracy and loss, training loss per "
@@ -66,7 +72,7 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
                    "DIR). Needs the tensorboard package.")
 def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_only, resume,
                 on_data_change, workers, dask_address, device, latency_device, resolution,
-                keep_checkpoints, tensorboard_dir) -> None:
+                keep_checkpoints, weights, tensorboard_dir) -> None:
     """Train the best image classifier that BUDGET buys on DATA (one sub-folder per class).
 
     \b
@@ -74,6 +80,7 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
       autopreset fit data/ --budget 10m --plan          # print the plan only
       autopreset fit data/ --out runs/r1 --resume       # continue a killed run
       autopreset fit data/ --out runs/r1 --resume --budget 30m   # ... with 30m in all
+      autopreset fit data/ --weights weights/           # fine-tune weights/<backbone>.safetensors
 
     Ctrl-C or SIGTERM stops at the next safe point, records it in the run's journal and
     prints the command that continues the run (exit status 130, or 143 for SIGTERM).
@@ -89,7 +96,7 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
             preset=preset, plan_only=plan_only, resume=resume, workers=workers, dask=dask_address,
             device=device, latency_device=latency_device, progress=not quiet,
             keep_checkpoints=keep_checkpoints, on_data_change=on_data_change,
-            resolution=resolution, tensorboard_dir=tensorboard_dir,
+            resolution=resolution, tensorboard_dir=tensorboard_dir, weights=weights,
         )
     except Interrupted as exc:
         raise _exit(exc) from None

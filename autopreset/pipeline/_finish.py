@@ -11,7 +11,7 @@ from pathlib import Path
 from autopreset._faults import fault_point
 
 __all__ = ["finish", "save_model", "write_outputs", "trial_records", "drop_trial_weights",
-           "chance_warning"]
+           "chance_warning", "started_from", "weights_summary"]
 
 
 def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_ms: dict,
@@ -36,15 +36,38 @@ def save_model(checkpoint_dir: Path, model_dir: Path, *, prepared, latency_ms: d
     return predictor
 
 
-def trial_records(trials, latency_ms: dict[str, float], portfolio_ids: set[int]) -> list[dict]:
-    """Tuner trials as report records (with their backbone's latency and phase)."""
+def trial_records(trials, latency_ms: dict[str, float], portfolio_ids: set[int],
+                  weights: dict[str, str] | None = None) -> list[dict]:
+    """Tuner trials as report records (with their backbone's latency and phase, and what it
+    started from: ``weights`` is "random" or "file:<weights file>", see :func:`started_from`)."""
     out = []
     for t in trials:
         out.append({"trial_id": t.trial_id, "config": t.config, "status": t.status,
                     "results": [dict(r) for r in t.results],
                     "latency_ms": latency_ms.get(t.config.get("backbone")),
-                    "phase": "portfolio" if t.trial_id in portfolio_ids else "hyperband"})
+                    "phase": "portfolio" if t.trial_id in portfolio_ids else "hyperband",
+                    "weights": started_from(t, weights or {})})
     return out
+
+
+def started_from(trial, weights: dict[str, str]) -> str:
+    """What ``trial``'s backbone started from, as its reports say ("random", "file:<path>",
+    "hf-cache", "network"); for a trial that never reported, as the run's ``weights`` say."""
+    for result in trial.results:
+        if result.get("weights"):
+            return str(result["weights"])
+    file = weights.get(trial.config.get("backbone"))
+    return "random" if file is None else ("network" if file == "hub" else f"file:{file}")
+
+
+def weights_summary(trials, weights: dict[str, str]) -> str:
+    """"12 trials (3 fine-tuned from weights, 9 from random init)", or "(all from random
+    init)": pretrained and random trials are never compared without saying so."""
+    n = len(trials)
+    pre = sum(started_from(t, weights) != "random" for t in trials)
+    if not pre:
+        return f"{n} trials (all from random init)"
+    return f"{n} trials ({pre} fine-tuned from weights, {n - pre} from random init)"
 
 
 def write_outputs(folder: Path, records: list[dict], *, chosen: int, summary: str, preset,
@@ -89,7 +112,7 @@ def finish(run):
     predictor = _save(run, best, which)
     st, folder = run.state, run.folder
     records = trial_records(run.result.trials, st.preference.latency_ms,
-                            set(run.scheduler.portfolio_trial_ids))
+                            set(run.scheduler.portfolio_trial_ids), run.weights)
     from ._card import card_arguments
 
     from ._diagnose import REPORT_MIN_S, for_report
@@ -117,10 +140,17 @@ def finish(run):
 
         print(f"autopreset: {warning}", file=sys.stderr, flush=True)
     run.say(f"done in {run.budget.elapsed():.0f}s of {run.budget.total_s:.0f}s: "
-            f"{len(run.result.trials)} trials, best {card.backbone} (trial {best.trial_id}), "
+            f"{weights_summary(run.result.trials, run.weights)}, best {card.backbone} "
+            f"(trial {best.trial_id}, {_started(started_from(best, run.weights))}), "
             f"validation accuracy {card.metrics['val_accuracy']:.4f}, "
             f"latency p50 {card.latency_ms['p50']:.2f} ms")
     return predictor
+
+
+def _started(source: str) -> str:
+    if source == "random":
+        return "random init"
+    return f"fine-tuned from {source.removeprefix('file:')}"
 
 
 def chance_warning(val_accuracy, data) -> str | None:
@@ -150,6 +180,8 @@ def _save(run, best, which):
     latency = {"p50": pref.latency_ms[backbone], "device": pref.device, "batch_size": 1,
                "input_size": data.resolution, "bound_ms": pref.bound_ms, "prefer": pref.prefer}
     extra = {"trial_id": best.trial_id, "trials": len(run.result.trials),
+             "trials_from_weights": sum(started_from(t, run.weights) != "random"
+                                        for t in run.result.trials),
              "refit": run.refit_dir is not None, "task": data.kind.name}
     model_dir = run.folder / "model"
     if run.refit_dir is None:

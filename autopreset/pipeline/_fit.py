@@ -20,7 +20,7 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
         resume: bool = False, workers: int = 1, dask: str | None = None, device: str = "auto",
         latency_device: str | None = None, progress: bool = True, resolution: int | None = None,
         keep_checkpoints: bool = False, task: str = "classification",
-        on_data_change: str = "refuse", tensorboard_dir=None):
+        on_data_change: str = "refuse", tensorboard_dir=None, weights=None):
     """Train within ``budget`` on ``data`` (one sub-folder per class) and return a Predictor.
 
     ``budget``: a duration ("90s", "10m", "1h30m", seconds) for the whole call, set-up
@@ -39,8 +39,11 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
     in ``out``. One fit at a time per ``out`` folder: another fit on it is refused at once.
     ``plan_only`` prints the plan and returns None (with ``resume``: the run's plan and the
     time it has spent). ``resolution`` overrides the working resolution (median image side,
-    clipped to 32..128). Unless ``keep_checkpoints``, a trial's weights are deleted as soon as
-    the final pick can no longer choose it. ``tensorboard_dir``: each trial's curves (validation
+    clipped to 32..128). ``weights``: a folder of ``<backbone>.safetensors`` files (or a Hugging
+    Face cache, or "hub" for timm's download): the backbones it holds weights for are fine-tuned
+    from them, with the fine-tuning recipes of the shipped "finetune" preset tried first; by
+    default every backbone starts from random init. Unless ``keep_checkpoints``, a trial's
+    weights are deleted as soon as the final pick can no longer choose it. ``tensorboard_dir``: each trial's curves (validation
     accuracy and loss, training loss, per epoch) as TensorBoard runs there (``trial_00003/``).
 
     Errors: :class:`~autopreset.errors.InputError` (a ValueError) for bad arguments or data,
@@ -59,6 +62,6 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
         plan_only=plan_only, resume=resume, workers=workers,
         dask=dask, device=device, latency_device=latency_device or "cpu", progress=progress,
         resolution=resolution, keep_checkpoints=keep_checkpoints, task=task,
-        on_data_change=on_data_change,
+        on_data_change=on_data_change, weights=None if weights is None else str(weights),
         tensorboard_dir=None if tensorboard_dir is None else str(tensorboard_dir))
     return FitRun(options, the_budget).run()

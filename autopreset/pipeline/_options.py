@@ -34,10 +34,15 @@ class FitOptions:
     # --resume on data that changed since the run started: "refuse" it, or "restart" the search
     # afresh in that folder (FitRun.setup)
     on_data_change: str = "refuse"
+    # a folder of <backbone>.safetensors (or a Hugging Face cache), or "hub": the backbones it
+    # has weights for are fine-tuned from them (FitRun.setup); None: every one starts random
+    weights: str | None = None
     # each trial's learning curves as TensorBoard runs under this folder (FitRun.search)
     tensorboard_dir: str | None = None
 
     def __post_init__(self):
+        if self.weights is not None and (not isinstance(self.weights, str) or not self.weights):
+            raise InputError(f"weights must be a folder or 'hub'; got {self.weights!r}")
         if self.tensorboard_dir is not None:
             from ._tensorboard import check_tensorboard
 

@@ -53,6 +53,8 @@ class FitPlan:
     job_s: float = 1.0                         # seconds to start or resume a trial
     flip: bool = True                          # horizontal flips (off where orientation matters)
     crop_in_configs: bool = False              # the preset's configs set crop_scale themselves
+    weights: dict[str, str] = field(default_factory=dict)   # backbone -> weights file (--weights)
+    weights_from: str | None = None            # --weights: the folder, or "hub"
 
     @property
     def constants(self) -> dict:
@@ -92,11 +94,14 @@ class FitPlan:
                  f"+ {self.reserve_s:.0f}s to finish (rest: setup), {self.n_workers} worker(s), "
                  f"R={self.max_resource} epochs, eta={self.eta}, {crops}"
                  f"{'' if self.flip else ', no flips'}",
+                 self.describe_weights(),
                  f"  1. portfolio: {len(self.portfolio)} config(s), successive halving {rungs} "
                  f"(configs@epochs), ~{self.portfolio_s:.0f}s"]
         for i, c in enumerate(self.portfolio):
+            start = "fine-tune" if c["backbone"] in self.weights else "random init"
             lines.append(f"       {c['backbone']:<24} lr={c.get('lr'):g} bs={c.get('batch_size')} "
-                         f"{c.get('optimizer', 'sgd')}  ~{self.epoch_s.get(str(i), 0):.1f}s/epoch")
+                         f"{c.get('optimizer', 'sgd')}{_recipe(c) if start == 'fine-tune' else ''}"
+                         f"  {start}  ~{self.epoch_s.get(str(i), 0):.1f}s/epoch")
         if self.hyperband is None:
             lines.append(f"  2. continue the portfolio survivors to {self.max_resource} epochs, "
                          f"~{self.hyperband_s:.0f}s (too little time for Hyperband brackets)")
@@ -116,6 +121,16 @@ class FitPlan:
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
+    def describe_weights(self) -> str:
+        """Which backbones start from weights, and how many portfolio configs fine-tune."""
+        if not self.weights:
+            return ("  weights: none (--weights DIR fine-tunes <backbone>.safetensors): every "
+                    "backbone starts from random init")
+        n = sum(c["backbone"] in self.weights for c in self.portfolio)
+        files = ", ".join(f"{b} from {f}" for b, f in self.weights.items())
+        return (f"  weights: {n} of {len(self.portfolio)} portfolio configs fine-tune from "
+                f"weights ({files}); the others start from random init")
+
     def to_json(self) -> dict:
         from dataclasses import asdict
 
@@ -124,6 +139,14 @@ class FitPlan:
     @classmethod
     def from_json(cls, obj: dict) -> "FitPlan":
         return cls(**obj)
+
+
+def _recipe(config: dict) -> str:
+    """The fine-tuning keys of a config, for the plan ('' when it sets none)."""
+    labels = {"backbone_lr_scale": "backbone lr x{:g}", "warmup_epochs": "warm-up {:g}",
+              "lp_epochs": "probe {:g}"}
+    parts = [text.format(config[k]) for k, text in labels.items() if config.get(k) is not None]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 REFIT_MIN_BUDGET_S = 1800.0

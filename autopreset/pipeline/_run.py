@@ -57,6 +57,8 @@ class FitRun:
         self.executor = self.client = None
         self.result = self.scheduler = self.picked = self.pruner = None
         self.refit_dir: Path | None = None
+        self.weights: dict[str, str] = {}        # backbone -> the weights file it starts from
+        self.weights_from: str | None = None     # --weights: the folder, or "hub"
 
     def say(self, text: str) -> None:
         self.progress.say(text)
@@ -163,12 +165,22 @@ class FitRun:
     def _load_preset(self):
         from autopreset.portfolio import Preset, load_preset
 
-        if self.state is not None:
+        if self.state is not None:         # (its preset holds the fine-tuning configs too)
+            self.weights = dict(self.state.plan.weights)
+            self.weights_from = self.state.plan.weights_from
             return Preset.from_json(self.state.preset)
         try:
-            return load_preset(self.options.preset)
+            preset = load_preset(self.options.preset)
         except FileNotFoundError as exc:
             raise InputError(f"--preset {self.options.preset!r}: {exc}") from None
+        self.weights, self.weights_from = {}, self.options.weights
+        if self.options.weights is None:
+            return preset
+        from ._weights import prepare_weights
+
+        found, preset = prepare_weights(self.options.weights, preset, say=self.say)
+        self.weights = dict(found.files)
+        return preset
 
     def _objective(self, threads):
         from autopreset.training import TrainingTask
@@ -179,7 +191,7 @@ class FitRun:
         return BudgetedObjective(TrainingTask(
             cache=d.cache, labels=d.dataset.labels, train_idx=d.train_idx, val_idx=d.val_idx,
             classes=tuple(d.dataset.classes), task_type=d.kind.name, device=self.device,
-            threads=threads))
+            threads=threads, weights=dict(self.weights)))
 
     # ------------------------------------------------------------------ 2. plan
     def plan(self) -> None:
@@ -195,7 +207,8 @@ class FitRun:
             cost, plan = self._measure_and_plan(self._allowed_configs(pref))
             mirror = mirror_check(d, random_state=opt.seed)
             self.say(f"{mirror.describe()} ({budget.elapsed():.1f}s)")
-            plan = dataclasses.replace(plan, flip=mirror.flip)
+            plan = dataclasses.replace(plan, flip=mirror.flip, weights=dict(self.weights),
+                                       weights_from=self.weights_from)
             self.state = RunState(
                 data=str(Path(opt.data).resolve()), fingerprint=d.dataset.fingerprint,
                 budget_s=budget.total_s, prefer=opt.prefer, max_latency_ms=opt.max_latency_ms,

@@ -23,6 +23,7 @@ def leaderboard_rows(trials: Iterable[TrialRecord | Mapping[str, Any]],
     Config columns keep the order in which keys first appear; a trial without a key gets "".
     """
     records = rank(coerce_all(trials), mode)
+    with_weights = any(r.weights is not None for r in records)   # a "weights" column then
     keys: list[str] = []
     for r in records:
         keys.extend(k for k in r.config if k not in keys)
@@ -40,8 +41,11 @@ def leaderboard_rows(trials: Iterable[TrialRecord | Mapping[str, Any]],
             "time_at_best_s": "" if best is None or best.get("time") is None else round(float(best["time"]), 3),
             "latency_ms": "" if r.latency_ms is None else round(r.latency_ms, 4),
         }
+        if with_weights:
+            row["weights"] = r.weights or ""
         for k in keys:
-            row[k if k not in FIXED_COLUMNS else f"config.{k}"] = _cell(r.config.get(k, ""))
+            row[k if k not in FIXED_COLUMNS and k != "weights" else f"config.{k}"] = _cell(
+                r.config.get(k, ""))
         rows.append(row)
     return rows
 

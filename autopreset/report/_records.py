@@ -29,6 +29,7 @@ class TrialRecord:
     results: list[dict[str, Any]] = field(default_factory=list)
     latency_ms: float | None = None
     phase: str | None = None
+    weights: str | None = None        # what the model started from ("random", "file:<path>")
 
     @classmethod
     def coerce(cls, obj: "TrialRecord | Mapping[str, Any]") -> "TrialRecord":
@@ -47,7 +48,8 @@ class TrialRecord:
         latency = obj.get("latency_ms")
         return cls(trial_id=obj["trial_id"], config=dict(obj.get("config") or {}),
                    status=str(obj.get("status", "completed")), results=[dict(r) for r in results],
-                   latency_ms=None if latency is None else float(latency), phase=obj.get("phase"))
+                   latency_ms=None if latency is None else float(latency), phase=obj.get("phase"),
+                   weights=None if obj.get("weights") is None else str(obj["weights"]))
 
     def finite_results(self) -> list[dict[str, Any]]:
         """Results whose metric is a finite number (failed or NaN reports are left out)."""

@@ -48,11 +48,14 @@ def _round(config: dict) -> dict:
 def curated() -> list[tuple[dict, str]]:
     """Distinct configs of the shipped presets, in preset order (default first)."""
     from autopreset.portfolio import list_presets, load_preset
+    from autopreset.training import FINETUNE_KEYS
 
     names = ["default"] + [n for n in list_presets() if n != "default"]
     seen: dict[str, tuple[dict, str]] = {}
     for name in names:
         for i, entry in enumerate(load_preset(name).portfolio):
+            if any(k in entry.config for k in FINETUNE_KEYS):
+                continue      # recipes for backbones that start from weights: the zoo trains from scratch
             cfg = _round({**entry.config, "crop_scale": entry.config.get("crop_scale", CURATED_CROP_SCALE)})
             seen.setdefault(config_id(cfg), (cfg, f"curated:{name}[{i}]"))
     return list(seen.values())

@@ -17,7 +17,8 @@ KEYS = {"backbone", "lr", "batch_size", "momentum", "weight_decay", "optimizer",
 
 
 def test_list_presets_names_the_shipped_files():
-    assert list_presets() == SHIPPED
+    # finetune: recipes for backbones that start from weights (tests/training/test_weights.py)
+    assert list_presets() == sorted(SHIPPED + ["finetune"])
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -204,7 +205,7 @@ def test_loading_never_unpickles(tmp_path):
 
 
 def test_load_by_name_or_path_errors(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown preset 'fastest': shipped presets are accuracy, default, latency"):
+    with pytest.raises(ValueError, match=r"unknown preset 'fastest': shipped presets are accuracy, default, finetune, latency"):
         load_preset("fastest")
     with pytest.raises(ValueError, match=r"nope\.json: preset file not found"):
         load_preset(tmp_path / "nope.json")
