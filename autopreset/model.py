@@ -356,7 +356,7 @@ class Predictor:
         Returns ``(rows, skipped)``: rows are ``{"path", "labels", "probabilities"}`` with the
         ``top_k`` most probable classes; skipped lists ``(path, reason)`` of unreadable files.
         """
-        from autopreset.data import BadImageError, decode_image
+        from autopreset.data import BadImageError
 
         if hasattr(paths, "columns") and not isinstance(paths, np.ndarray):   # a table
             columns = [str(c) for c in paths.columns]
@@ -372,7 +372,7 @@ class Predictor:
             images, kept = [], []
             for file in files[start : start + batch_size]:
                 try:
-                    images.append(decode_image(file))
+                    images.append(self.read_image(file))
                     kept.append(file)
                 except BadImageError as exc:
                     skipped.append((str(file), str(exc)))

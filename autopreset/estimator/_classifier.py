@@ -188,7 +188,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         index = {name: i for i, name in enumerate(class_names(self.classes_))}
         columns = [index[name] for name in self.predictor_.classes]
         out = np.zeros((len(inputs), len(self.classes_)), dtype=np.float64)
-        for start, images in batches(inputs):
+        for start, images in batches(inputs, read=self.predictor_.read_image):
             out[start:start + len(images), columns] = self.predictor_.predict_proba(images)
         return out
 

@@ -223,9 +223,10 @@ def _csv_safe(path: str, i: int, folder: Path) -> str:
     return str(link)
 
 
-def batches(inputs: Inputs, size: int = 256):
+def batches(inputs: Inputs, size: int = 256, *, read=None):
     """(start, RGB images) batches of ``inputs`` for prediction; an unreadable file is a
-    one-line InputError naming it (every sample needs a prediction)."""
+    one-line InputError naming it (every sample needs a prediction). ``read(path)`` decodes a
+    file as the model's preprocessing record says (``Predictor.read_image``)."""
     from autopreset.data import BadImageError, decode_image, load_rgb
 
     for start in range(0, len(inputs), size):
@@ -236,7 +237,7 @@ def batches(inputs: Inputs, size: int = 256):
         images = []
         for p in chunk:
             try:
-                images.append(decode_image(p))
+                images.append(read(p) if read else decode_image(p))
             except BadImageError as exc:
                 raise InputError(f"{p}: {exc}") from None
         yield start, images
