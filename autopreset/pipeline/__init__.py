@@ -10,7 +10,9 @@
 - :class:`FitPlan` / :func:`make_plan`: the phases, from a :class:`CostModel` and the time left;
 - :class:`Preference` / :func:`choose_backbones`: which backbones the preference allows;
 - :func:`pick_best` / :class:`WeightPruner`: the final pick, and early deletion of weights;
-- :func:`run_diagnostics`: the chosen model on the validation split, and the data, for the report.
+- :func:`run_diagnostics`: the chosen model on the validation split, and the data, for the report;
+- :func:`with_finetuning`: with ``--weights``, the fine-tuning recipes first for the backbones
+  that start from weights.
 """
 from ._budget import Budget, finish_reserve
 from ._cost import CostModel
@@ -25,8 +27,10 @@ from ._preference import Preference, choose_backbones
 from ._progress import Progress
 from ._run import FitRun
 from ._state import RunState
+from ._weights import prepare_weights, with_finetuning
 
 __all__ = ["fit", "FitRun", "FitOptions", "Budget", "RunState", "FitPlan", "make_plan",
            "CostModel", "Preference", "choose_backbones", "pick_best", "WeightPruner",
            "Progress", "Prepared", "prepare_data", "MirrorCheck", "mirror_check",
-           "finish_reserve", "BudgetedObjective", "PREFERENCES", "SPEED_MARGIN", "run_diagnostics"]
+           "finish_reserve", "BudgetedObjective", "PREFERENCES", "SPEED_MARGIN", "run_diagnostics",
+           "with_finetuning", "prepare_weights"]

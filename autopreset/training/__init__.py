@@ -9,8 +9,9 @@
 from ._checkpoint import drop_weights, load_model_from_checkpoint
 from ._config import DEFAULTS, FINETUNE_KEYS, resolve_config
 from ._reporter import RecordingReporter, TrialFailedError
-from ._schedule import lr_factor
+from ._schedule import backbone_factor, lr_factor
 from ._task import TrainingTask
 
 __all__ = ["TrainingTask", "load_model_from_checkpoint", "drop_weights", "RecordingReporter",
-           "TrialFailedError", "resolve_config", "DEFAULTS", "FINETUNE_KEYS", "lr_factor"]
+           "TrialFailedError", "resolve_config", "DEFAULTS", "FINETUNE_KEYS", "lr_factor",
+           "backbone_factor"]
