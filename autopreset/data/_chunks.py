@@ -10,8 +10,9 @@ Large jobs run in worker processes: on images of a few hundred pixels much of th
 (Pillow's header parsing, EXIF, mode conversion) holds the GIL, and threads do not scale.
 Small jobs run in threads, which start at once. Workers are spawned (safe beside threads,
 torch and CUDA) without the caller's ``__main__``, so a script that calls ``fit`` at top level
-is not run again in them, and they ignore SIGINT: Ctrl-C stops the caller, which cancels
-the chunks not started and waits for the running ones (a fraction of a second).
+is not run again in them. They ignore SIGINT (Ctrl-C stops the caller, which cancels the
+chunks not started and waits for the running ones: a fraction of a second) and exit by
+themselves within a second when the caller is killed.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import types
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -84,7 +86,7 @@ def check_chunk(paths: list[str], first_row: int, max_pixels: int, rows: RowFile
             if buf is not None:
                 buf[i] = resize_uint8(image, rows.resolution)
             del image
-            out.append((_sha256(path) if digest else None, None, size))
+            out.append((sha256_file(path) if digest else None, None, size))
         except BadImageError as err:
             out.append((None, str(err), None))
         except OSError as err:
@@ -110,7 +112,7 @@ def pwrite_all(fd: int, data, at: int) -> None:
         pos += os.pwrite(fd, view[pos:], at + pos)
 
 
-def _sha256(path: str) -> str:
+def sha256_file(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -174,7 +176,7 @@ def _pool(workers: int, *, processes: bool):
             yield pool
         return
     pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                               initializer=_ignore_sigint)
+                               initializer=_worker_init, initargs=(os.getpid(),))
     try:
         with _bare_main():           # start every worker now, without the caller's script
             for _ in range(workers):
@@ -184,8 +186,17 @@ def _pool(workers: int, *, processes: bool):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_sigint() -> None:
+def _worker_init(parent: int) -> None:
+    """Ignore SIGINT (the caller decides), and exit when the caller is gone (killed without
+    the chance to shut the pool down), instead of waiting for work forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 _MAIN_LOCK = threading.Lock()

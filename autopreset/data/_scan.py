@@ -24,9 +24,10 @@ import numpy as np
 
 from autopreset.errors import InputError
 
-from ._cache import RowWriter, _check_resolution
+from ._cache import RowWriter, _cached, _check_resolution, cache_dir
 from ._chunks import check_files
 from ._decode import MAX_PIXELS
+from ._record import ScanRecord
 
 __all__ = ["Dataset", "SkippedFile", "scan", "fingerprint"]
 
@@ -109,6 +110,10 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
     cache at that resolution, so each image is decoded once: ``build_cache(dataset, S)``
     then finds it (``cache_directory`` as ``build_cache``'s ``directory``).
 
+    What a scan finds is recorded per file under ``cache_dir()/scans/``: the next scan of the
+    same folder decodes only the files whose ``stat`` changed, and none when the cache it
+    asks for is already there (autopreset/data/_record.py).
+
     Raises InputError (a ValueError; one line, naming the folder or class) for a missing or
     empty folder, fewer than 2 classes, or a class with fewer than ``min_per_class`` usable
     images.
@@ -126,14 +131,45 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
     if not class_names:
         raise InputError(f"no class folders in {str(root)!r}: expected one sub-folder per class")
     paths = [p for p, _ in candidates]
+    record = ScanRecord(str(root), max_pixels, cache_dir(cache_directory))
+    known = record.known(paths)
     resolution = cache_resolution(paths) if callable(cache_resolution) else cache_resolution
-    if resolution is None:
-        return _dataset(root, candidates, skipped, class_names, min_per_class,
-                        check_files(paths, n_jobs=n_jobs, max_pixels=max_pixels,
-                                    progress=progress))
-    with RowWriter(cache_directory, len(paths), _check_resolution(resolution)) as writer:
+    if resolution is not None:
+        return _scan_into_cache(root, candidates, skipped, class_names, min_per_class, known,
+                                record, _check_resolution(resolution), n_jobs=n_jobs,
+                                max_pixels=max_pixels, progress=progress,
+                                directory=cache_directory)
+    todo = [i for i, k in enumerate(known) if k is None]
+    base = len(paths) - len(todo)
+    if progress is not None and base:
+        progress("scan", 0, len(paths))
+    fresh = check_files([paths[i] for i in todo], n_jobs=n_jobs, max_pixels=max_pixels,
+                        progress=None if progress is None else
+                        (lambda stage, done, total: progress(stage, base + done, base + total)))
+    results = list(known)
+    for i, r in zip(todo, fresh):
+        results[i] = r
+    if todo:
+        record.save(paths, results)
+    return _dataset(root, candidates, skipped, class_names, min_per_class, results)
+
+
+def _scan_into_cache(root, candidates, skipped, class_names, min_per_class, known, record,
+                     resolution: int, *, n_jobs, max_pixels, progress, directory) -> Dataset:
+    """Every file decoded once, into the cache at ``resolution`` as it is checked; nothing
+    decoded when no file changed since the last scan and that cache is there."""
+    paths = [p for p, _ in candidates]
+    if all(k is not None for k in known):
+        dataset = _dataset(root, candidates, skipped, class_names, min_per_class, known)
+        if _cached(dataset, resolution, directory) is not None:
+            if progress is not None:
+                progress("scan", 0, len(paths))
+                progress("scan", len(paths), len(paths))
+            return dataset
+    with RowWriter(directory, len(paths), resolution) as writer:
         results = check_files(paths, n_jobs=n_jobs, max_pixels=max_pixels, rows=writer.rows,
                               progress=progress)
+        record.save(paths, results)
         dataset = _dataset(root, candidates, skipped, class_names, min_per_class, results)
         writer.keep([i for i, (_, reason, _) in enumerate(results) if reason is None])
         writer.commit(dataset)
@@ -141,6 +177,7 @@ def scan(path: str | os.PathLike, *, n_jobs: int = -1, max_pixels: int = MAX_PIX
 
 
 def _dataset(root: Path, candidates, skipped, class_names, min_per_class, results) -> Dataset:
+    skipped = list(skipped)
     good_paths, good_labels, hashes, sizes = [], [], [], []
     for (p, label), (digest, reason, size) in zip(candidates, results):
         if reason is None:

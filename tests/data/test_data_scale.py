@@ -136,3 +136,28 @@ def test_scan_refuses_a_bad_cache_resolution(tmp_path):
     with pytest.raises(ValueError, match="resolution must be a positive integer"):
         scan(root, cache_resolution=0, cache_directory=tmp_path / "c")
     assert not (tmp_path / "c").exists()          # refused before anything was written
+
+
+def test_a_rescan_decodes_only_the_files_that_changed(tmp_path, monkeypatch):
+    root = _tiny_folder(tmp_path / "d", n_per_class=10)
+    opened = []
+    real_open = Image.open
+
+    def counting_open(fp, *args, **kwargs):
+        opened.append(str(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counting_open)
+    first = scan(root, n_jobs=1, cache_resolution=8, cache_directory=tmp_path / "c")
+    assert len(opened) == 20
+    opened.clear()
+    again = scan(root, n_jobs=1, cache_resolution=8, cache_directory=tmp_path / "c")
+    assert opened == [] and again.fingerprint == first.fingerprint      # nothing decoded
+    assert again.paths == first.paths and again.sizes == first.sizes
+    (root / "a" / "003.png").write_text("no longer an image")           # content changed
+    opened.clear()
+    plain = scan(root, n_jobs=1, cache_directory=tmp_path / "c")
+    assert opened == [str(root / "a" / "003.png")]
+    assert [os.path.basename(s.path) for s in plain.skipped] == ["003.png"]
+    assert plain.skipped[0].reason.startswith("not an image")
+    assert plain.fingerprint != first.fingerprint and len(plain) == 19
