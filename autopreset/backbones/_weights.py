@@ -11,6 +11,9 @@ when no weights are given. DIR holds, for a backbone of the run:
   revision ``refs/main`` names, else the newest snapshot). DIR may be the cache itself
   (``~/.cache/huggingface/hub``) or a folder holding such entries.
 
+- or it is an autopreset model folder (``model.json`` + ``model.safetensors``, what ``fit``
+  saves): the backbone model.json names starts from model.safetensors.
+
 An exact name wins over a tag; two tags of one backbone (``resnet18.a1_in1k`` and
 ``resnet18.tv_in1k``) are an error unless one is timm's default tag. Every file found is checked
 against its backbone from its header (:func:`~autopreset.backbones._create.check_weights_file`),
@@ -97,7 +100,7 @@ def _from_folder(folder: Path, names: list[str]) -> WeightsFound:
                          "<backbone>.safetensors files)")
     candidates: dict[str, list[tuple[str, Path]]] = {}     # backbone -> [(stem, file)]
     unmatched = []
-    for stem, file in _entries(folder):
+    for stem, file in _model_folder(folder) + _entries(folder):
         arch = stem.partition(".")[0]
         if arch in names:
             candidates.setdefault(arch, []).append((stem, file))
@@ -123,6 +126,20 @@ def _entries(folder: Path) -> list[tuple[str, Path]]:
             if snapshot is not None:
                 out.append((m.group(1), snapshot))
     return out
+
+
+def _model_folder(folder: Path) -> list[tuple[str, Path]]:
+    """``[(backbone, model.safetensors)]`` when ``folder`` is a saved autopreset model."""
+    from ._create import read_json_file
+
+    card, weights = folder / "model.json", folder / "model.safetensors"
+    if not (card.is_file() and weights.is_file()):
+        return []
+    doc = read_json_file(card, max_bytes=16 << 20, what="model record")
+    name = doc.get("backbone") if isinstance(doc, dict) else None
+    if not isinstance(name, str) or not _STEM.match(name):
+        raise InputError(f"--weights {str(folder)!r}: {card} names no backbone")
+    return [(name, weights)]
 
 
 def _snapshot_file(entry: Path) -> Path | None:

@@ -62,7 +62,8 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
 @click.option("--weights", default=None, metavar="DIR|hub",
               help="Fine-tune the backbones DIR holds weights for: <backbone>.safetensors files "
                    "(the catalog/timm name, or a timm tag such as resnet18.a1_in1k), or a Hugging "
-                   "Face cache (models--timm--<name>/); 'hub': timm's weights from the Hugging "
+                   "Face cache (models--timm--<name>/), or a model folder fit saved; 'hub': "
+                   "timm's weights from the Hugging "
                    "Face cache or a download. The plan says which start pretrained. Default: "
                    "every backbone starts from random init.")
 @click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False), default=None,

@@ -132,6 +132,12 @@ def test_weights_are_found_by_name_by_timm_tag_and_in_a_hugging_face_cache(tmp_p
     found = find_weights(hub, ["test_resnet"])
     assert found.files == {"test_resnet": str(entry / "snapshots" / "abc123" / "model.safetensors")}
 
+    model = tmp_path / "run" / "model"          # a model folder fit saved: model.json names it
+    model.mkdir(parents=True)
+    weights_file(model / "model.safetensors")
+    (model / "model.json").write_text(json.dumps({"backbone": "test_resnet", "classes": ["a", "b"]}))
+    assert find_weights(model, ["test_resnet"]).files == {"test_resnet": str(model / "model.safetensors")}
+
     weights_file(plain / "test_resnet.a1_in1k.safetensors")      # the exact name still wins
     assert find_weights(plain, ["test_resnet"]).files["test_resnet"].endswith("/test_resnet.safetensors")
     (plain / "test_resnet.safetensors").unlink()
