@@ -128,8 +128,10 @@ class FitPlan:
                     "backbone starts from random init")
         n = sum(c["backbone"] in self.weights for c in self.portfolio)
         files = ", ".join(f"{b} from {f}" for b, f in self.weights.items())
+        rest = ("; every other backbone starts from random init" if n == len(self.portfolio)
+                else "; the other configs, and every other backbone, start from random init")
         return (f"  weights: {n} of {len(self.portfolio)} portfolio configs fine-tune from "
-                f"weights ({files}); the others start from random init")
+                f"weights ({files}){rest}")
 
     def to_json(self) -> dict:
         from dataclasses import asdict
