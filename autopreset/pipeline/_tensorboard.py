@@ -19,7 +19,7 @@ from autopreset.errors import InputError
 
 __all__ = ["TrialCurves", "check_tensorboard"]
 
-_ENDED = ("completed", "paused", "stopped", "failed", "interrupted")
+_DONE = ("completed", "stopped", "failed")        # a trial that will not run again
 _LOSSES = ("val_loss", "train_loss")
 
 
@@ -37,9 +37,13 @@ def check_tensorboard(log_dir) -> None:
 class TrialCurves:
     """``TrialCurves(log_dir)``; pass ``curves.on_event`` as (part of) the tuner's ``on_event``.
 
-    One ``SummaryWriter`` per running trial, closed when its job ends (a promoted trial opens a
-    new one in the same folder). A write that fails (a full disk) is said once and ends the
-    curves; the search goes on."""
+    One ``SummaryWriter`` per trial, kept open while the trial may run again (a paused trial is
+    usually promoted, and each new writer is another event file), closed when it completes,
+    stops or fails; at most :attr:`OPEN` at once (the least recently written closes first: a
+    long run has hundreds of trials). A write that fails (a full disk) is said once and ends
+    the curves; the search goes on."""
+
+    OPEN = 16
 
     def __init__(self, log_dir):
         check_tensorboard(log_dir)
@@ -54,9 +58,12 @@ class TrialCurves:
         return self.log_dir / f"trial_{int(trial_id):05d}"
 
     def _writer(self, trial_id: int):
-        writer = self._writers.get(trial_id)
+        writer = self._writers.pop(trial_id, None)
         if writer is None:
-            writer = self._writers[trial_id] = self._writer_cls(str(self.folder(trial_id)))
+            writer = self._writer_cls(str(self.folder(trial_id)))
+        self._writers[trial_id] = writer             # (most recently written last)
+        while len(self._writers) > self.OPEN:
+            self._writers.pop(next(iter(self._writers))).close()
         return writer
 
     def on_event(self, event: dict) -> None:
@@ -83,7 +90,7 @@ class TrialCurves:
             writer = self._writer(tid)
             self._scalars(writer, event["result"], t)
             writer.flush()
-        elif kind in _ENDED and tid in self._writers:
+        elif kind in _DONE and tid in self._writers:
             self._writers.pop(tid).close()
 
     @staticmethod
