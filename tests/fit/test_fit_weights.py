@@ -68,7 +68,7 @@ def test_fit_fine_tunes_from_the_weights_folder_and_records_it(tiny_data, tiny_p
     caplog.set_level(logging.INFO, logger="autopreset")
     folder = write_weights(tmp_path / "weights")
     run = tmp_path / "run"
-    predictor = autopreset.fit(str(tiny_data), budget=Budget(15, counts_setup=False),
+    predictor = autopreset.fit(str(tiny_data), budget=Budget(30, counts_setup=False),
                                prefer="accuracy", preset=str(tiny_preset_file), resolution=16,
                                progress=False, out=str(run), weights=str(folder))
     file = str(folder / "test_resnet.safetensors")

@@ -91,7 +91,7 @@ def test_fit_writes_the_trials_curves(tiny_data, tiny_preset_file, tmp_path):
     import autopreset
     from autopreset.pipeline import Budget
 
-    autopreset.fit(str(tiny_data), budget=Budget(10, counts_setup=False), prefer="accuracy",
+    autopreset.fit(str(tiny_data), budget=Budget(30, counts_setup=False), prefer="accuracy",
                    out=str(tmp_path / "run"), preset=str(tiny_preset_file), resolution=16,
                    progress=False, tensorboard_dir=tmp_path / "tb", workers=2)
     trials = {e["trial_id"]: [] for e in read_journal(tmp_path / "run" / "journal.jsonl")

@@ -56,7 +56,7 @@ def test_a_fit_writes_a_card_ready_to_share(tmp_path, monkeypatch):
     data = _greyscale_folder(tmp_path / "secret_project" / "zebra_photos_q7")
     preset = _tiny_preset(tmp_path / "secret_project" / "team_q7.json")
     out = tmp_path / "secret_project" / "out"
-    autopreset.fit(str(data), budget=Budget(12, counts_setup=False), prefer="accuracy",
+    autopreset.fit(str(data), budget=Budget(30, counts_setup=False), prefer="accuracy",
                    out=str(out), preset=str(preset), resolution=16, progress=False)
 
     text = (out / "preset.json").read_text(encoding="utf-8")
@@ -80,7 +80,7 @@ def test_a_fit_writes_a_card_ready_to_share(tmp_path, monkeypatch):
     assert 0 < run["augmentation"]["crop_scale"] <= 1
     assert set(run["augmentation"]["mirror_check"]) == {"accuracy", "mirrored_accuracy", "chance"}
     assert run["prefer"] == "accuracy" and run["trials"] >= 1
-    assert card.provenance.command.startswith("autopreset fit DATA --budget 12s --prefer accuracy")
+    assert card.provenance.command.startswith("autopreset fit DATA --budget 30s --prefer accuracy")
     assert "--resolution 16 --preset PRESET.json" in card.provenance.command
     assert "3 classes (center, ne, sw), 48 images" in card.provenance.datasets[0]
     assert card.name.startswith("run-") and ds["fingerprint"][:8] in card.name
