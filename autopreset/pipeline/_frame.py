@@ -2,7 +2,7 @@
 
     fit  set-up › plan › portfolio › hyperband › refit › finish
     budget   ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━  1m12s used, 1m48s left
-    trials   2 running, 14 ended; best 0.9712 (trial 7, resnet18)
+    trials   2 running, 14 paused or ended; best 0.9712 (trial 7, resnet18)
     trial   backbone    epoch                                 ETA
     ──────────────────────────────────────────────────────────────
         9   lcnet_050   ━━━━━━━━━━━━━━━━━━━━━━━━━━━━        3/9    12s
@@ -138,8 +138,9 @@ class Frame:
         from rich.text import Text
 
         p = self.p
-        running = sum(t.status == "running" for t in p.trials.values() if t.key != "refit")
-        text = Text(f"trials   {running} running, {len(p.ended)} ended")
+        trials = [t for t in p.trials.values() if t.key != "refit"]
+        running = sum(t.status == "running" for t in trials)
+        text = Text(f"trials   {running} running, {len(trials) - running} paused or ended")
         leader = self._leader()
         if leader is not None:
             text.append(f"; best {leader.best:.4f} (trial {leader.key}, {leader.backbone})")
@@ -155,10 +156,13 @@ class Frame:
         return statistics.median(seen) if seen else None
 
     def _running(self, running, now: float):
+        """One row per running trial: its epoch bar toward its rung, and when it gets there
+        (epochs left times its last epoch's seconds; the deadline, if that comes first)."""
         from rich import box
         from rich.progress_bar import ProgressBar
         from rich.table import Table
 
+        left = max(0.0, self.p.budget.left())
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
         for name, just in (("trial", "right"), ("backbone", "left"), ("epoch", "left"),
                            ("", "right"), ("ETA", "right")):
@@ -166,10 +170,16 @@ class Frame:
         for t in sorted(running, key=lambda t: str(t.key)):
             fallback = self._epoch_s(t.backbone)
             eta = t.eta(now, fallback)
+            if eta is None:
+                eta_text = "-"
+            elif eta > left:                     # it stops at the deadline, not at its target
+                eta_text = f"{format_duration(left)} (budget)"
+            else:
+                eta_text = format_duration(eta)
             table.add_row(str(t.key), t.backbone,
                           ProgressBar(total=max(1, t.target), completed=t.done_fraction(now, fallback),
                                       width=BAR),
-                          f"{t.epoch}/{t.target}", "-" if eta is None else format_duration(eta))
+                          f"{t.epoch}/{t.target}", eta_text)
         return table
 
     def _leaderboard(self, ranked):

@@ -121,7 +121,7 @@ def test_live_display_shows_phase_budget_running_trials_with_eta_and_the_top_fiv
     assert lines[0].split() == ["fit", "set-up", "›", "plan", "›", "portfolio", "›", "hyperband",
                                 "›", "refit", "›", "finish"]
     assert "budget" in lines[1] and "53s used, 4m7s left" in lines[1]
-    assert "2 running, 5 ended; best 0.6300 (trial 6, net6)" in text
+    assert "2 running, 5 paused or ended; best 0.6300 (trial 6, net6)" in text
     running = [line.split() for line in lines if line.split()[:1] in (["5"], ["6"])
                and "/9" in line]
     # both at 3/9: ETA six epochs of 2 s, less the time since each one's last report
@@ -183,6 +183,18 @@ def test_refit_shows_as_its_own_phase_and_row(made):
     row = [line.split() for line in frame_text(p).splitlines() if line.split()[:1] == ["refit"]]
     assert row and row[0][1] == "net1" and row[0][-2:] == ["1/9", "24s"]
     assert p.trials[0].best != 0.99 and p.best < 0.99          # refit scores are not trials'
+
+
+def test_an_eta_past_the_deadline_says_the_budget_ends_it(made):
+    clock = Clock()
+    p = made(Budget(60, clock=clock), Sched(), console=terminal()[0], auto_refresh=False)
+    p.on_event({"event": "started", "trial_id": 0, "target_resource": 30,
+                "config": {"backbone": "net0"}})
+    clock.t += 10
+    p.on_event({"event": "reported", "trial_id": 0, "result": {"resource": 1, "metric": 0.3,
+                                                              "seconds": 10.0}})
+    row = [line for line in frame_text(p).splitlines() if "1/30" in line]
+    assert row and row[0].split()[-2:] == ["50s", "(budget)"]    # 29 epochs of 10 s: past it
 
 
 def test_json_records_carry_trial_fields(made, capsys):
