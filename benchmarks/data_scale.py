@@ -204,13 +204,15 @@ def _status_memory(pid: int) -> tuple[int, int]:
     return rss, anon
 
 
-def run_case(argv: list[str], env: dict) -> dict:
-    """Run one case; its JSON result plus wall seconds, peak tree RSS and CPU seconds."""
+def run_case(argv: list[str], env: dict, nice: int = 0) -> dict:
+    """Run one case (at ``nice``); its JSON result plus wall seconds, peak tree RSS and CPU
+    seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+                            text=True, cwd=ROOT,
+                            preexec_fn=(lambda: os.nice(nice)) if nice else None)
     sampler = TreeSampler(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -292,7 +294,7 @@ def _drive(args, folder: str, scratch: Path) -> dict:
 
     size = working_resolution(paths, random_state=0)
     report = {"folder": folder, "files": len(paths), "resolution": size,
-              "workers": args.workers, "machine": machine(),
+              "workers": args.workers, "nice": args.nice, "machine": machine(),
               "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "command": " ".join(["benchmarks/data_scale.py"] + sys.argv[1:]),
               "warm_seconds": warm(paths), "runs": []}
@@ -306,7 +308,7 @@ def _drive(args, folder: str, scratch: Path) -> dict:
             shutil.rmtree(cache, ignore_errors=True)
             cache.mkdir()
         env = dict(os.environ, AUTOPRESET_CACHE=str(cache), **(extra_env or {}))
-        res = run_case(argv, env)
+        res = run_case(argv, env, args.nice)
         if not keep:
             shutil.rmtree(cache, ignore_errors=True)
         os.sync()
@@ -375,7 +377,8 @@ def write(report: dict, out: Path) -> None:
     lines = [f"# The data path on {report['files']:,} files, against a plain PIL loop", "",
              f"{report['date']}; {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
              f"Python {m['python']}, Pillow {m['pillow']}, numpy {m['numpy']}. "
-             f"{report['workers']} workers; working resolution {report['resolution']} px. "
+             f"{report['workers']} workers; working resolution {report['resolution']} px; "
+             f"cases at niceness {report.get('nice', 0)}. "
              f"Command: `.venv/bin/python {report['command']}` "
              "(folder: `.venv/bin/python benchmarks/make_big_folder.py /work/big`).", "",
              "| case | wall s | images/s | vs plain | CPU ms / image | peak RSS (tree) GiB "
@@ -409,6 +412,9 @@ def main(argv=None) -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="only the first N files (a CSV)")
     ap.add_argument("--budget", default="1h", help="fit --plan's budget (default 1h)")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run the cases at this niceness (e.g. -10, as root, on a machine that "
+                         "other jobs share: every case then gets about the same cores)")
     ap.add_argument("--no-fit", action="store_true")
     ap.add_argument("--no-two-pass", action="store_true")
     ap.add_argument("--before", metavar="REV",

@@ -128,45 +128,48 @@ def check_files(paths: list[str], *, n_jobs: int, max_pixels: int, rows: RowFile
     ``progress(stage, done, total)`` is called at the start and as each chunk finishes."""
     total = len(paths)
     size = chunk_size or rows_per_chunk(rows.resolution if rows else None)
-    starts = range(0, total, size)
-    results: list = [None] * len(starts)
+    jobs = [(paths[s:s + size], s, max_pixels, rows, digest) for s in range(0, total, size)]
+    results: list = [None] * len(jobs)
     done = 0
     if progress is not None:
         progress(stage, 0, total)
-    workers = min(n_workers(n_jobs), max(1, len(starts)))
+
+    def finished(k: int, part: list) -> None:
+        nonlocal done
+        results[k] = part
+        done += len(part)
+        if progress is not None:
+            progress(stage, done, total)
+
+    workers = min(n_workers(n_jobs), max(1, len(jobs)))
     if workers == 1:
-        for k, s in enumerate(starts):
-            results[k] = check_chunk(paths[s:s + size], s, max_pixels, rows, digest)
-            done += len(results[k])
-            if progress is not None:
-                progress(stage, done, total)
-        return [r for part in results for r in part]
-    with _pool(workers, processes=total >= PROCESS_MIN_FILES) as pool:
-        pending = {}
-        todo = iter(enumerate(starts))
-        try:
-            for k, s in todo:        # at most 2 chunks per worker queued: cancels are prompt
-                pending[pool.submit(check_chunk, paths[s:s + size], s, max_pixels, rows,
-                                    digest)] = k
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    k = pending.pop(fut)
-                    results[k] = fut.result()
-                    done += len(results[k])
-                    nxt = next(todo, None)
-                    if nxt is not None:
-                        j, s = nxt
-                        pending[pool.submit(check_chunk, paths[s:s + size], s, max_pixels,
-                                            rows, digest)] = j
-                if progress is not None:
-                    progress(stage, done, total)
-        finally:
-            for fut in pending:
-                fut.cancel()
+        for k, job in enumerate(jobs):
+            finished(k, check_chunk(*job))
+    else:
+        with _pool(workers, processes=total >= PROCESS_MIN_FILES) as pool:
+            _run_pooled(pool, jobs, 2 * workers, finished)
     return [r for part in results for r in part]
+
+
+def _run_pooled(pool, jobs: list[tuple], ahead: int, finished) -> None:
+    """Each job through ``pool`` with at most ``ahead`` queued (so a cancel is prompt);
+    ``finished(k, result)`` in the caller's thread as job ``k`` ends."""
+    pending: dict = {}
+    todo = iter(enumerate(jobs))
+    try:
+        for k, job in todo:
+            pending[pool.submit(check_chunk, *job)] = k
+            if len(pending) >= ahead:
+                break
+        while pending:
+            for fut in wait(pending, return_when=FIRST_COMPLETED)[0]:
+                finished(pending.pop(fut), fut.result())
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending[pool.submit(check_chunk, *nxt[1])] = nxt[0]
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 @contextlib.contextmanager
