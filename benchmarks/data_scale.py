@@ -426,7 +426,8 @@ def _targets(report: dict, rows: dict) -> list[str]:
         pairs = ", ".join(f"{r:.2f}" for r in o["paired_vs_plain"])
         out.append(f"- scan + cache at >= 80% of the plain loop's images/s: {o['vs_plain']:.0%} "
                    f"(medians; round by round {pairs}); CPU per image "
-                   f"{o['cpu_ms_per_image']:.2f} ms against {rows['plain']['cpu_ms_per_image']:.2f}")
+                   f"{o['cpu_ms_per_image']:.2f} ms against "
+                   f"{rows['plain']['cpu_ms_per_image']:.2f}")
         out.append(f"- peak memory under 4 GiB: {o['peak_rss_gib']:.2f} GiB RSS, "
                    f"{o['peak_anon_gib']:.2f} GiB anonymous (the whole tree)")
     fits = [r for r in report["runs"] if r["case"].startswith("fit --plan")]

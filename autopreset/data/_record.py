@@ -5,10 +5,11 @@ A file's entry is reused when its ``stat`` is unchanged: size, modification and 
 moves its change time (``ctime``, which no tool can set back), so a changed file is decoded
 again. A file whose times lie within ``RACY_S`` of the earlier scan could have been rewritten
 within one tick of the file system's clock without its ``stat`` changing (git's "racy clean"
-case): its content hash is computed again and compared instead. Entries record the content hash, the size and the reason a file is unusable, for one
-Pillow version and one pixel limit; a record from another is ignored. Records are JSON (data,
-never code), one per scanned folder or CSV, under ``cache_dir()/scans/``; a missing, damaged
-or unwritable record only costs a full scan.
+case): its content hash is computed again and compared instead. Entries record the content
+hash, the size and the reason a file is unusable, for one Pillow version and one pixel limit; a
+record from another is ignored. Records are JSON (data, never code), one per scanned folder or
+CSV, under ``cache_dir()/scans/``; a missing, damaged or unwritable record only costs a full
+scan.
 """
 from __future__ import annotations
 
@@ -61,8 +62,8 @@ class ScanRecord:
     def _load(self) -> dict:
         try:
             obj = json.loads(self.path.read_text(encoding="ascii"))
-            if (obj.get("format") != FORMAT or obj.get("pillow") != PIL.__version__
-                    or obj.get("rules") != DECODE_RULES or obj.get("max_pixels") != self.max_pixels):
+            if (obj.get("format"), obj.get("pillow"), obj.get("rules"), obj.get("max_pixels")) != (
+                    FORMAT, PIL.__version__, DECODE_RULES, self.max_pixels):
                 return {}
             self.scanned_ns = int(obj["scanned_ns"])
             return {row[0]: row[1:] for row in obj["files"]}
