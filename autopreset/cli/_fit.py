@@ -55,8 +55,9 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
 @click.option("--latency-device", type=click.Choice(["cpu", "cuda"]), default=None,
               help="Device the model will serve on, where latency is measured (default: cpu).")
 @click.option("--resolution", type=click.IntRange(8, 4096), default=None, metavar="PX",
-              help="Input size in pixels (default: from the images: their median shorter side, "
-                   "clipped to 32..128).")
+              help="Input size in pixels (default: chosen from the images and the budget: the "
+                   "largest of 32..256 within the images' median shorter side at which the "
+                   "search still affords a Hyperband bracket; the plan says why).")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep every trial's weights in the run folder (default: only the model's).")
 @click.option("--weights", default=None, metavar="DIR|hub",

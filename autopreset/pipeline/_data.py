@@ -79,10 +79,13 @@ def _shorter_side(path) -> int | None:
 
 
 def prepare_data(data, *, seed: int, val_fraction: float = 0.2, resolution: int | None = None,
-                 n_jobs: int = -1, task="classification", progress=None) -> Prepared:
+                 n_jobs: int = -1, task="classification", progress=None,
+                 chooser=None) -> Prepared:
     """Read ``data`` the task type's way (a one-line error for a missing, empty or
     single-class folder), split it with ``seed``, and decode it once into the cache at the
-    working resolution (``resolution``, or :func:`working_resolution` of the files found).
+    working resolution: ``resolution``, else ``chooser(paths)`` of the files found (fit's
+    budget-aware :func:`~autopreset.pipeline._resolution.choose_resolution`), else
+    :func:`working_resolution` of them.
 
     Each image is decoded once: the scan that validates it also writes it into the cache.
     ``progress(stage, done, total)`` is called as files are done (see
@@ -99,14 +102,17 @@ def prepare_data(data, *, seed: int, val_fraction: float = 0.2, resolution: int 
     chosen: list[int] = []
 
     def pick(paths) -> int:           # the files found, before any is decoded
-        chosen.append(int(resolution) if resolution is not None
-                      else working_resolution(paths, random_state=seed))
+        if resolution is not None:
+            chosen.append(int(resolution))
+        elif chooser is not None:
+            chosen.append(int(chooser(paths)))
+        else:
+            chosen.append(working_resolution(paths, random_state=seed))
         return chosen[-1]
 
     dataset = kind.read(data, n_jobs=n_jobs, progress=progress, cache_resolution=pick)
     train_idx, val_idx = kind.split(dataset, val_fraction=val_fraction, random_state=seed)
-    res = chosen[0] if chosen else (int(resolution) if resolution is not None
-                                    else working_resolution(dataset.paths, random_state=seed))
+    res = chosen[0] if chosen else pick(dataset.paths)
     cache = build_cache(dataset, res, n_jobs=n_jobs, progress=progress)   # (found: no decoding)
     return Prepared(dataset, train_idx, val_idx, res, cache, kind)
 

@@ -111,8 +111,6 @@ def decisions(run, predictor, best, which) -> dict[str, str]:
 
 
 def _resolution(run) -> str:
-    from ._data import MAX_RESOLUTION, MIN_RESOLUTION
-
     res, sizes = run.data.resolution, run.data.dataset.sizes
     median = f"the images' median shorter side is {int(np.median([min(s) for s in sizes]))} px" \
         if sizes else "the images' sizes are not recorded"
@@ -120,9 +118,12 @@ def _resolution(run) -> str:
         return f"{res} px, the run's own (kept on --resume); {median}"
     if run.options.resolution is not None:
         return f"{res} px, set with --resolution; {median}"
-    return (f"{res} px, from the images: the median shorter side of a seeded sample of up to 256 "
-            f"of them, clipped to {MIN_RESOLUTION}..{MAX_RESOLUTION} px (stride-32 backbones need "
-            f"{MIN_RESOLUTION}, and larger inputs cost CPU time); {median}")
+    choice = getattr(run, "resolution_choice", None)
+    if choice is not None:
+        return (f"{res} px, chosen from the images and the budget: {choice.reason} (the largest "
+                "size within the images' own at which the search still affords a full "
+                "Hyperband bracket)")
+    return f"{res} px; {median}"
 
 
 def _weights(source: str, backbone: str) -> str:

@@ -38,8 +38,9 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
     ``on_data_change="restart"``: then the old run is discarded and the search starts afresh
     in ``out``. One fit at a time per ``out`` folder: another fit on it is refused at once.
     ``plan_only`` prints the plan and returns None (with ``resume``: the run's plan and the
-    time it has spent). ``resolution`` overrides the working resolution (median image side,
-    clipped to 32..128). ``weights``: a folder of ``<backbone>.safetensors`` files (or a Hugging
+    time it has spent). ``resolution`` overrides the input size fit chooses from the images and
+    the budget (the largest of 32..256 px within the images' median side at which the search
+    still affords a Hyperband bracket; the plan says why). ``weights``: a folder of ``<backbone>.safetensors`` files (or a Hugging
     Face cache, or "hub" for timm's download): the backbones it holds weights for are fine-tuned
     from them, with the fine-tuning recipes of the shipped "finetune" preset tried first; by
     default every backbone starts from random init. Unless ``keep_checkpoints``, a trial's

@@ -51,7 +51,7 @@ def resume(run, state: RunState) -> None:
 
 def restart(run, state: RunState, change: str) -> None:
     """The data changed (``change`` says how): refuse, or make ``run`` a new run in its folder."""
-    from ._data import prepare_data, working_resolution
+    from ._data import prepare_data
     from ._runfolder import discard_run
 
     opt = run.options
@@ -66,9 +66,9 @@ def restart(run, state: RunState, change: str) -> None:
     run.state = None
     run.preset = run._load_preset()
     d = run.data
-    resolution = opt.resolution or working_resolution(d.dataset.paths, random_state=opt.seed)
+    resolution = opt.resolution or run.resolution_chooser(run.threads)(d.dataset.paths)
     if opt.seed != state.seed or resolution != d.resolution:   # split or size differ: again
-        run.data = prepare_data(opt.data, seed=opt.seed, task=opt.task, resolution=opt.resolution)
+        run.data = prepare_data(opt.data, seed=opt.seed, task=opt.task, resolution=resolution)
 
 
 def resumed_plan(run) -> str:

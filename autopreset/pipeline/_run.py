@@ -31,6 +31,8 @@ from ._budget import Budget, process_age
 from ._options import FitOptions
 from ._state import RunState
 
+SETUP_SHARE = 0.2       # of the time left when the data is read: latency, speed and flip checks
+
 __all__ = ["FitRun"]
 
 
@@ -59,6 +61,7 @@ class FitRun:
         self.refit_dir: Path | None = None
         self.weights: dict[str, str] = {}        # backbone -> the weights file it starts from
         self.weights_from: str | None = None     # --weights: the folder, or "hub"
+        self.resolution_choice = None            # the input size chosen from images and budget
 
     def say(self, text: str) -> None:
         self.progress.say(text)
@@ -135,26 +138,48 @@ class FitRun:
 
         saved = self.state = self._read_state() if opt.resume else None
         self.preset = self._load_preset()
+        n_workers = saved.plan.n_workers if saved else _n_workers(opt.workers, opt.dask)
+        threads = worker_threads(n_workers, opt.dask)
+        if threads is not None:          # measure speeds as the workers will train
+            import torch
+
+            torch.set_num_threads(threads)
+        self.n_workers, self.device = n_workers, saved.device if saved else _device(opt.device)
+        self.threads = threads
         self.data = prepare_data(opt.data, seed=saved.seed if saved else opt.seed, task=opt.task,
-                                 resolution=saved.resolution if saved else opt.resolution)
+                                 resolution=saved.resolution if saved else opt.resolution,
+                                 chooser=self.resolution_chooser(threads))
         if saved is not None:
             change = saved.data_change(self.data.dataset)
             if change is None:
                 resume(self, saved)
             else:
                 restart(self, saved, change)
-        st = self.state
+        if self.resolution_choice is not None:
+            self.say(self.resolution_choice.describe())
         self.say(f"data: {self.data.describe()} ({self.budget.elapsed():.1f}s)")
-        n_workers = st.plan.n_workers if st else _n_workers(opt.workers, opt.dask)
-        threads = worker_threads(n_workers, opt.dask)
-        if threads is not None:          # measure speeds as the workers will train
-            import torch
-
-            torch.set_num_threads(threads)
-        self.n_workers, self.device = n_workers, st.device if st else _device(opt.device)
         self.objective = self._objective(threads)
         if not opt.plan_only:           # (local workers start while the plan is measured)
             self.executor, self.client = make_executor(n_workers, opt.dask, self.objective)
+
+    def resolution_chooser(self, threads):
+        """``chooser(paths) -> px`` for :func:`prepare_data`: the budget-aware choice
+        (:func:`~._resolution.choose_resolution`) for the preset's first portfolio backbones,
+        recorded in :attr:`resolution_choice`."""
+        from ._resolution import choose_resolution
+
+        def chooser(paths) -> int:
+            val = 0.2
+            n = len(paths)
+            self.resolution_choice = choose_resolution(
+                paths, search_s=self.budget.for_search() * (1 - SETUP_SHARE),
+                n_train=max(1, round(n * (1 - val))), n_val=max(1, round(n * val)),
+                backbones=[e.config["backbone"] for e in self.preset.portfolio],
+                eta=self.preset.hyperband.eta, n_workers=self.n_workers, device=self.device,
+                threads=threads, random_state=self.options.seed)
+            return self.resolution_choice.resolution
+
+        return chooser
 
     def _read_state(self) -> RunState:
         from ._runfolder import RUN_FILE, read_json
@@ -207,8 +232,12 @@ class FitRun:
             cost, plan = self._measure_and_plan(self._allowed_configs(pref))
             mirror = mirror_check(d, random_state=opt.seed)
             self.say(f"{mirror.describe()} ({budget.elapsed():.1f}s)")
+            choice = self.resolution_choice
+            notes = [choice.describe()] if choice is not None else (
+                [f"resolution: {d.resolution}px, set with --resolution"]
+                if opt.resolution is not None else [])
             plan = dataclasses.replace(plan, flip=mirror.flip, weights=dict(self.weights),
-                                       weights_from=self.weights_from)
+                                       weights_from=self.weights_from, notes=notes + plan.notes)
             self.state = RunState(
                 data=str(Path(opt.data).resolve()), fingerprint=d.dataset.fingerprint,
                 budget_s=budget.total_s, prefer=opt.prefer, max_latency_ms=opt.max_latency_ms,
