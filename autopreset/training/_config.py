@@ -30,6 +30,7 @@ DEFAULTS = {
     "backbone_lr_scale": 1.0,
     "warmup_epochs": None,
     "lp_epochs": 0,
+    "fidelity": "",          # cheaper early epochs: smaller inputs, fewer images (._fidelity)
 }
 #: The fine-tuning keys and their bounded domains: (low, high, low excluded, integer).
 FINETUNE_RANGES = {
@@ -65,6 +66,9 @@ def resolve_config(config: dict) -> dict:
             or not 0 <= lp <= 10:
         raise ValueError(f"config 'lp_epochs' must be an integer in 0..10, got {lp!r}")
     cfg["lp_epochs"] = int(lp)
+    from ._fidelity import parse_fidelity
+
+    parse_fidelity(cfg["fidelity"])
     bs = cfg["batch_size"]
     if isinstance(bs, bool) or int(bs) != bs or bs < 1:
         raise ValueError(f"config 'batch_size' must be a positive integer, got {bs!r}")

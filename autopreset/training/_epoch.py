@@ -15,6 +15,7 @@ import numpy as np
 from ..backbones import classifier_prefixes
 from ..data import IMAGENET_MEAN, IMAGENET_STD, Augment, normalize
 from ._checkpoint import jsonable, read_checkpoint, restore_training, save_checkpoint
+from ._fidelity import fidelity_at, parse_fidelity, stratified_subset
 from ._reporter import TrialFailedError
 from ._schedule import backbone_factor, lr_factor, warmup_steps_for
 
@@ -52,6 +53,11 @@ class EpochRunner:
                                         self.total_steps // 2)
             self.lp_epochs = min(cfg["lp_epochs"], self.max_resource - 1)
         self.augment = _make_augment(cfg)
+        # the schedule's cheaper early epochs (._fidelity): size and share of the train images
+        self.fidelity = parse_fidelity(cfg.get("fidelity"))
+        self.full_px = int(task.input_size)
+        self._px, self._fraction = self.full_px, 1.0
+        self._subsets: dict[float, np.ndarray] = {}
         self.epoch = 0
         self.history: list[dict] = []
         self.best: dict | None = None
@@ -109,13 +115,22 @@ class EpochRunner:
         self._freeze_backbone(epoch < self.lp_epochs)
         lp_steps = self.lp_epochs * self.steps_per_epoch
         rng = np.random.default_rng([self.seed, epoch])
-        perm = rng.permutation(len(self.train_labels))
+        px, fraction = fidelity_at(self.fidelity, epoch, self.full_px)
+        self._px, self._fraction = px, fraction
+        if fraction >= 1.0:
+            perm = rng.permutation(len(self.train_labels))
+            n_steps = self.steps_per_epoch
+        else:
+            subset = self._subset(fraction)
+            perm = subset[rng.permutation(len(subset))]
+            n_steps = max(1, len(subset) // self.batch_size)
+        full_steps = self.steps_per_epoch
         base_lr = self.cfg["lr"]
         check_every = 1 if dev.type == "cpu" else 16
         loss_sum = torch.zeros((), device=dev)
         data_s = 0.0
         t_start = time.perf_counter()
-        for b in range(self.steps_per_epoch):
+        for b in range(n_steps):
             t0 = time.perf_counter()
             rows = perm[b * self.batch_size:(b + 1) * self.batch_size]
             x = self._gather("train", rows).to(dev, non_blocking=True)
@@ -124,7 +139,10 @@ class EpochRunner:
             if self.augment is not None:
                 x = self.augment(x, rng)
             x = normalize(x, self.mean, self.std)
-            step = epoch * self.steps_per_epoch + b
+            if px != self.full_px:
+                x = _resize(x, px)
+            # (an epoch on a fraction spreads its steps over the epoch's full-data schedule)
+            step = epoch * full_steps + (b if n_steps == full_steps else b * full_steps // n_steps)
             lr = base_lr * lr_factor(step, self.total_steps, self.warmup_steps)
             if self.finetune:
                 backbone_lr = base_lr * backbone_factor(step, self.total_steps,
@@ -137,24 +155,39 @@ class EpochRunner:
             data_s += time.perf_counter() - t0
             loss = self._step(x, y)
             loss_sum += loss.detach().float()
-            if (b + 1) % check_every == 0 or b + 1 == self.steps_per_epoch:
+            if (b + 1) % check_every == 0 or b + 1 == n_steps:
                 if not math.isfinite(float(loss_sum)):
                     raise TrialFailedError(
                         f"training loss became NaN/inf at epoch {epoch + 1}, step {b + 1} "
                         f"({self.cfg['backbone']}, lr={base_lr:g}, "
                         f"optimizer={self.cfg['optimizer']}); the learning rate is likely too high")
         self.epoch = epoch + 1
-        n_img = self.steps_per_epoch * self.batch_size
+        n_img = min(n_steps * self.batch_size, len(perm))
         train_s = time.perf_counter() - t_start
-        out = {"train_loss": float(loss_sum) / max(1, self.steps_per_epoch),
+        out = {"train_loss": float(loss_sum) / max(1, n_steps),
                "train_seconds": train_s, "data_seconds": data_s,
                "images_per_second": n_img / max(train_s, 1e-9), "lr": lr,
                "pretrained": self.finetune, "weights": self.weights_source}
         if self.finetune:
             out["backbone_lr"] = backbone_lr * self.cfg["backbone_lr_scale"]
+        if self.fidelity:
+            out["resolution"], out["data_fraction"] = px, fraction
+            out["train_images"] = len(perm)
         if self.micro_batch is not None:
             out["micro_batch"] = self.micro_batch      # the batch did not fit; see _step
         return out
+
+    def _subset(self, fraction: float) -> np.ndarray:
+        """Rows of the train tensors in the nested stratified subset of ``fraction``."""
+        if fraction not in self._subsets:
+            labels = self.train_labels.cpu().numpy()
+            self._subsets[fraction] = stratified_subset(labels, fraction, self.seed)
+        return self._subsets[fraction]
+
+    @property
+    def full_fidelity(self) -> bool:
+        """Whether the last epoch trained at the cache's size on every training image."""
+        return self._px == self.full_px and self._fraction >= 1.0
 
     def _freeze_backbone(self, frozen: bool) -> None:
         """During the linear probe of LP-FT only the head trains: the backbone's parameters get
@@ -219,6 +252,8 @@ class EpochRunner:
             for start in range(0, n, bs):
                 rows = np.arange(start, min(n, start + bs))
                 x = normalize(self._gather("val", rows).to(self.device), self.mean, self.std)
+                if self._px != self.full_px:
+                    x = _resize(x, self._px)
                 y = self.val_labels[start:start + len(rows)].to(self.device)
                 with torch.autocast(self.device.type, dtype=self.amp_dtype,
                                     enabled=self.amp_dtype is not None):
@@ -233,9 +268,16 @@ class EpochRunner:
         return score_sum / n, val_loss
 
     def record(self, epoch: int, result: dict) -> None:
+        """Keep the epoch's result; its weights become the trial's best when they beat the
+        best so far, full-fidelity epochs first (a model kept is one trained at full size on
+        all the images, once the trial has one)."""
         self.history.append(dict(epoch=epoch, **result))
-        if self.best is None or result["metric"] > self.best["metric"]:
+        full = self.full_fidelity
+        if self.best is None or (full, result["metric"]) > (self.best.get("full", True),
+                                                             self.best["metric"]):
             self.best = {"epoch": epoch, "metric": result["metric"]}
+            if not full:
+                self.best["full"] = False
             self.best_state = {k: v.detach().to("cpu", copy=True)
                                for k, v in self.model.state_dict().items()}
 
@@ -288,6 +330,15 @@ def read_meta(directory: Path) -> dict | None:
 
     path = Path(directory) / "checkpoint.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _resize(x, px: int):
+    """A normalized NCHW batch at ``px`` x ``px`` (bilinear, antialiased), channels_last."""
+    import torch
+    import torch.nn.functional as F
+
+    x = F.interpolate(x, size=(px, px), mode="bilinear", antialias=True, align_corners=False)
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def _mean_std(model) -> tuple[tuple[float, ...], tuple[float, ...]]:
