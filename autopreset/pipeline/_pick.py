@@ -52,9 +52,13 @@ def _score(trial, n_val: int | None):
     if best.get("metric") is None or not history or meta.get("weights_dropped"):
         return None
     p, last = float(best["metric"]), float(history[-1]["metric"])
-    if last >= p - standard_error(p, n_val):
-        return last, int(history[-1]["epoch"]), -trial.trial_id, trial, "last"
-    return p, int(best["epoch"]), -trial.trial_id, trial, "best"
+    # a trial that never trained at full fidelity (input size, every image: a schedule's
+    # cheaper first rung) ranks below every trial that did, by its accuracy minus 2
+    low = 0.0 if best.get("full", True) else 2.0
+    if history[-1].get("full_fidelity", True) == best.get("full", True) \
+            and last >= p - standard_error(p, n_val):
+        return last - low, int(history[-1]["epoch"]), -trial.trial_id, trial, "last"
+    return p - low, int(best["epoch"]), -trial.trial_id, trial, "best"
 
 
 class WeightPruner:

@@ -55,11 +55,15 @@ class FitPlan:
     crop_in_configs: bool = False              # the preset's configs set crop_scale themselves
     weights: dict[str, str] = field(default_factory=dict)   # backbone -> weights file (--weights)
     weights_from: str | None = None            # --weights: the folder, or "hub"
+    fidelity: str = ""                         # the first rung's cheaper epochs (._fidelity)
 
     @property
     def constants(self) -> dict:
         """Trainer settings fixed for the whole run (added to the space as constants)."""
-        return {"crop_scale": self.crop_scale, "augment": "crop_flip" if self.flip else "crop"}
+        out = {"crop_scale": self.crop_scale, "augment": "crop_flip" if self.flip else "crop"}
+        if self.fidelity:
+            out["fidelity"] = self.fidelity
+        return out
 
     @property
     def min_resource(self) -> int:
@@ -158,19 +162,24 @@ REFIT_MAX_SHARE = 0.2
 def make_plan(*, budget_s: float, left_s: float, reserve_s: float, cost, portfolio: list[dict],
               n_workers: int = 1, eta: int = 3, max_resource_cap: int = 27,
               share: float = PORTFOLIO_SHARE, random_state=0, refit: bool = True,
-              crop_in_configs: bool = False) -> FitPlan:
+              crop_in_configs: bool = False, first_rung_cost: float = 1.0) -> FitPlan:
     """Plan the search phases in ``left_s - reserve_s`` seconds with ``cost`` (a CostModel).
 
     A refit of the best config on train+validation (R epochs of the slowest portfolio config
     on the larger set) is planned only for budgets of ``REFIT_MIN_BUDGET_S`` or more, where
     it costs at most ``REFIT_MAX_SHARE`` of the search: below that, the search itself buys
     more than 25% more training data does.
+
+    ``first_rung_cost`` < 1: the epochs below the portfolio's first rung cost that share of a
+    full epoch (a lower fidelity there: :mod:`._fidelity`), in the portfolio's successive
+    halving; the Hyperband brackets are planned at full cost (the switch re-plans them from
+    measured seconds).
     """
     import dataclasses
 
     kw = dict(budget_s=budget_s, reserve_s=reserve_s, cost=cost, portfolio=portfolio,
               n_workers=n_workers, eta=eta, max_resource_cap=max_resource_cap, share=share,
-              random_state=random_state)
+              random_state=random_state, first=float(first_rung_cost))
     plan = _make_plan(left_s=left_s, **kw)
     plan = dataclasses.replace(plan, crop_scale=crop_scale_for(plan.max_resource),
                                crop_in_configs=bool(crop_in_configs))
@@ -200,8 +209,8 @@ class _Layouts:
     """Candidate layouts of the search for a schedule length R: the portfolio's successive
     halving over the first n configs, and Hyperband brackets (or continuation) in the rest."""
 
-    def __init__(self, *, epoch, job, search_s, n_workers, eta, share, random_state):
-        self.epoch, self.job, self.search_s = epoch, job, search_s
+    def __init__(self, *, epoch, job, search_s, n_workers, eta, share, random_state, first=1.0):
+        self.epoch, self.job, self.search_s, self.first = epoch, job, search_s, first
         self.n_workers, self.eta, self.share, self.seed = n_workers, eta, share, random_state
 
     def sh_cost(self, n: int, r0: int, upto: int):
@@ -211,7 +220,7 @@ class _Layouts:
         epoch = self.epoch
         br = sh_bracket(n, r0, upto, self.eta)
         m = float(np.median(epoch[:n]))           # survivors unknown: the median of the n
-        work = sum(epoch[:n]) * r0 + sum(k * (r - prev) * m for (k, r), (_, prev)
+        work = sum(epoch[:n]) * r0 * (self.first if r0 < upto else 1.0) + sum(k * (r - prev) * m for (k, r), (_, prev)
                                          in zip(br.rungs[1:], br.rungs[:-1]))
         return (work + sum(k for k, _ in br.rungs) * self.job) / self.n_workers, br
 
@@ -289,7 +298,7 @@ class _Layouts:
 
 
 def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, max_resource_cap,
-               share, random_state) -> FitPlan:
+               share, random_state, first=1.0) -> FitPlan:
     if not portfolio:
         raise InputError("the portfolio has no config that meets the preference")
     search_s = left_s - reserve_s
@@ -306,7 +315,7 @@ def _make_plan(*, budget_s, left_s, reserve_s, cost, portfolio, n_workers, eta, 
         notes.append(f"budget too small for a full epoch (~{epoch[0] + job:.0f}s needed, "
                      f"{search_s:.0f}s left): one epoch of the cheapest config")
     lay = _Layouts(epoch=epoch, job=job, search_s=search_s, n_workers=n_workers, eta=eta,
-                   share=share, random_state=random_state)
+                   share=share, random_state=random_state, first=first)
     chosen = lay.first_guess(max_resource_cap)
     if chosen.get("hb") is None:
         chosen = lay.without_brackets(max_resource_cap)

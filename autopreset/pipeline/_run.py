@@ -229,13 +229,16 @@ class FitRun:
             opt, d, budget = self.options, self.data, self.budget
             pref = self._preference()
             self.say(f"{pref.describe()} ({budget.elapsed():.1f}s)")
-            cost, plan = self._measure_and_plan(self._allowed_configs(pref))
+            allowed = self._allowed_configs(pref)
+            cost, plan = self._measure_and_plan(allowed)
+            plan, fidelity_note = self._fidelity(plan, cost, allowed)
             mirror = mirror_check(d, random_state=opt.seed)
             self.say(f"{mirror.describe()} ({budget.elapsed():.1f}s)")
             choice = self.resolution_choice
             notes = [choice.describe()] if choice is not None else (
                 [f"resolution: {d.resolution}px, set with --resolution"]
                 if opt.resolution is not None else [])
+            notes.append(fidelity_note)
             plan = dataclasses.replace(plan, flip=mirror.flip, weights=dict(self.weights),
                                        weights_from=self.weights_from, notes=notes + plan.notes)
             self.state = RunState(
@@ -253,6 +256,26 @@ class FitRun:
         self.say(f"{self.state.plan.describe()}\n  (planned after {self.budget.elapsed():.1f}s "
                  "of setup)")
         self.budget.setup_done()
+
+    def _fidelity(self, plan, cost, allowed):
+        """(plan, note): whether the first rung trains on fewer images or smaller inputs (the
+        cost model decides: :func:`~._fidelity.choose_fidelity`); if so, the plan made again
+        with the first rung at that cost, kept where it has a rung below the portfolio's top."""
+        from ._fidelity import choose_fidelity
+        from ._resolution import _measure
+
+        choice = choose_fidelity(plan, cost, resolution=self.data.resolution,
+                                 measure=_measure(device=self.device, threads=self.threads,
+                                                  n_classes=len(self.data.dataset.classes)))
+        if not choice.reduced:
+            return plan, choice.describe()
+        measured = [c for c in allowed if c["backbone"] in cost.train_ips]
+        again = self._make_plan(cost, measured, first_rung_cost=choice.ratio)
+        if not again.min_resource < again.portfolio_top < again.max_resource:
+            return plan, (f"fidelity: full throughout ({choice.reason}, but even with a cheaper "
+                          "first rung the plan has no rung below the portfolio's top)")
+        return (dataclasses.replace(again, fidelity=choice.schedule(again.min_resource)),
+                choice.describe(again.min_resource))
 
     def _preference(self):
         """Latencies of every portfolio backbone, then the preference among those the budget
@@ -297,14 +320,15 @@ class FitRun:
                 return cost, plan
             k += 1
 
-    def _make_plan(self, cost, allowed):
+    def _make_plan(self, cost, allowed, first_rung_cost: float = 1.0):
         from ._plan import make_plan
 
         hb, budget = self.preset.hyperband, self.budget
         return make_plan(budget_s=budget.total_s, left_s=budget.for_plan(),
                          reserve_s=budget.reserve_s, cost=cost, portfolio=allowed,
                          n_workers=self.n_workers, eta=hb.eta, max_resource_cap=hb.max_resource,
-                         crop_in_configs="crop_scale" in self.preset.space)
+                         crop_in_configs="crop_scale" in self.preset.space,
+                         first_rung_cost=first_rung_cost)
 
     # ------------------------------------------------------------------ 3. search
     def search(self) -> None:

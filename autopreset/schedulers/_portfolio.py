@@ -276,7 +276,7 @@ class PortfolioHyperband(TrialScheduler):
         """(max_resource, Hyperband plan or None) for the rest, from measured resource times."""
         plan, hb = self.plan, self.plan.hyperband
         lead = self.survivors[0] if self.survivors else None
-        secs = [float(r["seconds"]) for r in (lead.results if lead else []) if r.get("seconds")]
+        secs = _full_seconds(lead.results if lead else [])
         times = [float(r["time"]) for t in ranked for r in t.results if r.get("time") is not None]
         if lead is None or not secs or not times:
             return plan.max_resource, hb
@@ -295,7 +295,7 @@ class PortfolioHyperband(TrialScheduler):
         self.replanned = {"max_resource": [R, new], "epoch_s": e, "left_s": left}
         if hb is None or new == R:
             return new, hb
-        all_secs = [float(r["seconds"]) for t in ranked for r in t.results if r.get("seconds")]
+        all_secs = _full_seconds([r for t in ranked for r in t.results])
         rest = left - (e * (new - top) + job)
         if rest > 0:
             hb = plan_hyperband(rest, cost_model=1.1 * float(np.median(all_secs)), max_resource=new,
@@ -387,3 +387,13 @@ class PortfolioHyperband(TrialScheduler):
         return (f"PortfolioHyperband(mode={self.mode!r}, max_resource={self.max_resource}, "
                 f"portfolio={len(self.plan.portfolio)}, hyperband={self.plan.hyperband is not None}"
                 f"{options})")
+
+
+def _full_seconds(results) -> list[float]:
+    """Epoch seconds of ``results``, of full-fidelity epochs only when there are any (an
+    epoch of a cheaper first rung, smaller inputs or fewer images, says ``full_fidelity``
+    False: it would make the rest look cheaper than it is)."""
+    secs = [(float(r["seconds"]), r.get("full_fidelity", True)) for r in results
+            if r.get("seconds")]
+    full = [s for s, f in secs if f]
+    return full or [s for s, _ in secs]

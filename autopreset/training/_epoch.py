@@ -173,6 +173,7 @@ class EpochRunner:
         if self.fidelity:
             out["resolution"], out["data_fraction"] = px, fraction
             out["train_images"] = len(perm)
+            out["full_fidelity"] = self.full_fidelity
         if self.micro_batch is not None:
             out["micro_batch"] = self.micro_batch      # the batch did not fit; see _step
         return out
