@@ -56,6 +56,7 @@ class FitPlan:
     weights: dict[str, str] = field(default_factory=dict)   # backbone -> weights file (--weights)
     weights_from: str | None = None            # --weights: the folder, or "hub"
     fidelity: str = ""                         # the first rung's cheaper epochs (._fidelity)
+    first_rung_cost: float = 1.0               # ... their cost, a share of a full epoch's
 
     @property
     def constants(self) -> dict:
@@ -88,7 +89,8 @@ class FitPlan:
                              max_resource=self.max_resource, search_s=self.search_s, eta=self.eta,
                              n_workers=self.n_workers, job_s=self.job_s,
                              hyperband_s=self.hyperband_s, hyperband=self.hyperband_plan(),
-                             constants=self.constants)
+                             constants=self.constants,
+                             first_rung_cost=self.first_rung_cost if self.fidelity else 1.0)
 
     def describe(self) -> str:
         rungs = "  ".join(f"{n}@{r}" for n, r in self.portfolio_rungs)
@@ -213,15 +215,17 @@ class _Layouts:
         self.epoch, self.job, self.search_s, self.first = epoch, job, search_s, first
         self.n_workers, self.eta, self.share, self.seed = n_workers, eta, share, random_state
 
-    def sh_cost(self, n: int, r0: int, upto: int):
-        """(wall-clock seconds, bracket) of successive halving over the first n configs."""
+    def sh_cost(self, n: int, r0: int, upto: int, cheap: bool = False):
+        """(wall-clock seconds, bracket) of successive halving over the first n configs
+        (``cheap``: its first rung's epochs at ``first`` of a full epoch's cost)."""
         from autopreset.schedulers import sh_bracket
 
         epoch = self.epoch
         br = sh_bracket(n, r0, upto, self.eta)
         m = float(np.median(epoch[:n]))           # survivors unknown: the median of the n
-        work = sum(epoch[:n]) * r0 * (self.first if r0 < upto else 1.0) + sum(k * (r - prev) * m for (k, r), (_, prev)
-                                         in zip(br.rungs[1:], br.rungs[:-1]))
+        first = self.first if cheap else 1.0
+        work = sum(epoch[:n]) * r0 * first + sum(k * (r - prev) * m for (k, r), (_, prev)
+                                                 in zip(br.rungs[1:], br.rungs[:-1]))
         return (work + sum(k for k, _ in br.rungs) * self.job) / self.n_workers, br
 
     def layout(self, R: int, n_max: int | None = None) -> dict:
@@ -229,12 +233,15 @@ class _Layouts:
         the portfolio's share of the search."""
         r0 = max(1, R // self.eta ** 3)
         top = min(R, r0 * self.eta)
+        cheap = self.first < 1.0 and r0 < R
+        if cheap and R < self.eta ** 2:
+            top = r0            # a short schedule: the portfolio ranks on its cheap first rung
         n, n_max = 1, min(len(self.epoch), n_max or len(self.epoch))
-        while n < n_max and self.sh_cost(n + 1, r0, top)[0] <= self.share * self.search_s:
+        while n < n_max and self.sh_cost(n + 1, r0, top, cheap)[0] <= self.share * self.search_s:
             n += 1
         if n == 1:
             return {"n": 1, "fits": False, "hb": None}
-        cost_p, br = self.sh_cost(n, r0, top if top < R else R)
+        cost_p, br = self.sh_cost(n, r0, top if top < R else R, cheap)
         out = {"n": n, "R": R, "rungs": [list(r) for r in br.rungs], "portfolio_s": cost_p,
                "hb": None, "hb_s": max(0.0, self.search_s - cost_p)}
         if top >= R:

@@ -62,6 +62,7 @@ class FitRun:
         self.weights: dict[str, str] = {}        # backbone -> the weights file it starts from
         self.weights_from: str | None = None     # --weights: the folder, or "hub"
         self.resolution_choice = None            # the input size chosen from images and budget
+        self.fidelity_choice = None              # a cheaper first rung, if the cost model says
 
     def say(self, text: str) -> None:
         self.progress.say(text)
@@ -229,9 +230,7 @@ class FitRun:
             opt, d, budget = self.options, self.data, self.budget
             pref = self._preference()
             self.say(f"{pref.describe()} ({budget.elapsed():.1f}s)")
-            allowed = self._allowed_configs(pref)
-            cost, plan = self._measure_and_plan(allowed)
-            plan, fidelity_note = self._fidelity(plan, cost, allowed)
+            cost, plan, fidelity_note = self._plan_with_fidelity(self._allowed_configs(pref))
             mirror = mirror_check(d, random_state=opt.seed)
             self.say(f"{mirror.describe()} ({budget.elapsed():.1f}s)")
             choice = self.resolution_choice
@@ -257,25 +256,35 @@ class FitRun:
                  "of setup)")
         self.budget.setup_done()
 
-    def _fidelity(self, plan, cost, allowed):
-        """(plan, note): whether the first rung trains on fewer images or smaller inputs (the
-        cost model decides: :func:`~._fidelity.choose_fidelity`); if so, the plan made again
-        with the first rung at that cost, kept where it has a rung below the portfolio's top."""
+    def _fidelity_choice(self, plan, cost):
+        """Whether the first rung trains on fewer images or smaller inputs (the cost model
+        decides, from a plan at full cost: :func:`~._fidelity.choose_fidelity`)."""
         from ._fidelity import choose_fidelity
         from ._resolution import _measure
 
-        choice = choose_fidelity(plan, cost, resolution=self.data.resolution,
-                                 measure=_measure(device=self.device, threads=self.threads,
-                                                  n_classes=len(self.data.dataset.classes)))
-        if not choice.reduced:
-            return plan, choice.describe()
-        measured = [c for c in allowed if c["backbone"] in cost.train_ips]
-        again = self._make_plan(cost, measured, first_rung_cost=choice.ratio)
-        if not again.min_resource < again.portfolio_top < again.max_resource:
-            return plan, (f"fidelity: full throughout ({choice.reason}, but even with a cheaper "
-                          "first rung the plan has no rung below the portfolio's top)")
-        return (dataclasses.replace(again, fidelity=choice.schedule(again.min_resource)),
-                choice.describe(again.min_resource))
+        return choose_fidelity(plan, cost, resolution=self.data.resolution,
+                               measure=_measure(device=self.device, threads=self.threads,
+                                                n_classes=len(self.data.dataset.classes)))
+
+    def _plan_with_fidelity(self, allowed):
+        """(cost, plan, note) for the ``allowed`` configs: with a cheaper first rung when the
+        preference's reach plan chose one and this plan keeps epochs after that rung, else at
+        full fidelity throughout."""
+        choice = self.fidelity_choice
+        if choice is None or not choice.reduced:
+            cost, plan = self._measure_and_plan(allowed)
+            if choice is None:
+                choice = self._fidelity_choice(plan, cost)
+            if not choice.reduced:
+                return cost, plan, choice.describe()
+        cost, plan = self._measure_and_plan(allowed, first_rung_cost=choice.ratio)
+        if plan.min_resource < plan.max_resource:
+            plan = dataclasses.replace(plan, fidelity=choice.schedule(plan.min_resource),
+                                       first_rung_cost=choice.ratio)
+            return cost, plan, choice.describe(plan.min_resource)
+        cost, plan = self._measure_and_plan(allowed)
+        return cost, plan, (f"fidelity: full throughout ({choice.reason}, but even with a "
+                            "cheaper first rung the plan trains no epoch past it)")
 
     def _preference(self):
         """Latencies of every portfolio backbone, then the preference among those the budget
@@ -288,7 +297,10 @@ class FitRun:
                                     seconds=min(10.0, 0.04 * budget.total_s), say=self.say)
         fault_point("latency")
         every = [dict(e.config) for e in self.preset.portfolio if e.config["backbone"] in latency]
-        _, reach = self._measure_and_plan(every)
+        cost, reach = self._measure_and_plan(every)
+        self.fidelity_choice = choice = self._fidelity_choice(reach, cost)
+        if choice.reduced:           # a cheaper first rung reaches more configs
+            _, reach = self._measure_and_plan(every, first_rung_cost=choice.ratio)
         reached = {c["backbone"] for c in reach.portfolio}
         beyond = [n for n in latency if n not in reached]
         if beyond:
@@ -303,7 +315,7 @@ class FitRun:
                              f"({', '.join(pref.allowed)})")
         return allowed
 
-    def _measure_and_plan(self, allowed: list[dict]):
+    def _measure_and_plan(self, allowed: list[dict], first_rung_cost: float = 1.0):
         """(cost model, plan) for the ``allowed`` configs (in portfolio order): training speeds
         are measured for a prefix, grown by one config while the plan would run all of it, so a
         short budget does not pay to measure the large backbones at the end it cannot reach
@@ -315,7 +327,7 @@ class FitRun:
             part = allowed[:k]
             cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in part), self.data,
                                       device=self.device, threads=self.objective.task.threads)
-            plan = self._make_plan(cost, part)
+            plan = self._make_plan(cost, part, first_rung_cost)
             if len(plan.portfolio) < k or k == len(allowed):
                 return cost, plan
             k += 1

@@ -81,6 +81,7 @@ class PortfolioPlan:
     hyperband_s: float = 0.0                         # seconds planned for the Hyperband phase
     hyperband: HyperbandPlan | None = None
     constants: dict = field(default_factory=dict)
+    first_rung_cost: float = 1.0     # a cheaper first rung's epoch, as a share of a full one
 
     def __post_init__(self) -> None:
         if not self.portfolio or not all(isinstance(c, dict) for c in self.portfolio):
@@ -101,7 +102,10 @@ class PortfolioPlan:
                   "max_resource": check_positive_int("max_resource", self.max_resource),
                   "eta": check_eta(self.eta), "n_workers": check_positive_int("n_workers", self.n_workers),
                   "search_s": float(self.search_s), "job_s": float(self.job_s),
-                  "hyperband_s": float(self.hyperband_s), "constants": dict(self.constants)}
+                  "hyperband_s": float(self.hyperband_s), "constants": dict(self.constants),
+                  "first_rung_cost": float(self.first_rung_cost)}
+        if not 0.0 < normal["first_rung_cost"] <= 1.0:
+            raise ValueError(f"first_rung_cost must be in (0, 1]; got {self.first_rung_cost!r}")
         for name, value in normal.items():
             object.__setattr__(self, name, value)
 
@@ -120,7 +124,7 @@ class PortfolioPlan:
                 "max_resource": self.max_resource, "search_s": self.search_s, "eta": self.eta,
                 "n_workers": self.n_workers, "job_s": self.job_s, "hyperband_s": self.hyperband_s,
                 "hyperband": None if self.hyperband is None else self.hyperband.to_json(),
-                "constants": dict(self.constants)}
+                "constants": dict(self.constants), "first_rung_cost": self.first_rung_cost}
 
     @classmethod
     def from_json(cls, obj: dict) -> "PortfolioPlan":
@@ -276,7 +280,8 @@ class PortfolioHyperband(TrialScheduler):
         """(max_resource, Hyperband plan or None) for the rest, from measured resource times."""
         plan, hb = self.plan, self.plan.hyperband
         lead = self.survivors[0] if self.survivors else None
-        secs = _full_seconds(lead.results if lead else [])
+        ratio = plan.first_rung_cost
+        secs = _full_seconds(lead.results if lead else [], ratio)
         times = [float(r["time"]) for t in ranked for r in t.results if r.get("time") is not None]
         if lead is None or not secs or not times:
             return plan.max_resource, hb
@@ -295,7 +300,7 @@ class PortfolioHyperband(TrialScheduler):
         self.replanned = {"max_resource": [R, new], "epoch_s": e, "left_s": left}
         if hb is None or new == R:
             return new, hb
-        all_secs = _full_seconds([r for t in ranked for r in t.results])
+        all_secs = _full_seconds([r for t in ranked for r in t.results], ratio)
         rest = left - (e * (new - top) + job)
         if rest > 0:
             hb = plan_hyperband(rest, cost_model=1.1 * float(np.median(all_secs)), max_resource=new,
@@ -389,11 +394,12 @@ class PortfolioHyperband(TrialScheduler):
                 f"{options})")
 
 
-def _full_seconds(results) -> list[float]:
+def _full_seconds(results, first_rung_cost: float = 1.0) -> list[float]:
     """Epoch seconds of ``results``, of full-fidelity epochs only when there are any (an
     epoch of a cheaper first rung, smaller inputs or fewer images, says ``full_fidelity``
-    False: it would make the rest look cheaper than it is)."""
+    False: it would make the rest look cheaper than it is); else the cheaper epochs' seconds
+    over ``first_rung_cost``, the share of a full epoch's cost the plan put them at."""
     secs = [(float(r["seconds"]), r.get("full_fidelity", True)) for r in results
             if r.get("seconds")]
     full = [s for s, f in secs if f]
-    return full or [s for s, _ in secs]
+    return full or [s / first_rung_cost for s, _ in secs]
