@@ -58,6 +58,12 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
               help="Input size in pixels (default: chosen from the images and the budget: the "
                    "largest of 32..256 within the images' median shorter side at which the "
                    "search still affords a Hyperband bracket; the plan says why).")
+@click.option("--fidelity", type=click.Choice(["auto", "full"]), default="auto",
+              show_default=True,
+              help="auto: where full epochs are too expensive to rank configs, the first rung "
+                   "trains on a stratified subset of the images (large folders) or at a "
+                   "smaller size (the plan says why); full: every epoch on every image at "
+                   "full size.")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep every trial's weights in the run folder (default: only the model's).")
 @click.option("--weights", default=None, metavar="DIR|hub",
@@ -74,7 +80,7 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
                    "DIR). Needs the tensorboard package.")
 def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_only, resume,
                 on_data_change, workers, dask_address, device, latency_device, resolution,
-                keep_checkpoints, weights, tensorboard_dir) -> None:
+                fidelity, keep_checkpoints, weights, tensorboard_dir) -> None:
     """Train the best image classifier that BUDGET buys on DATA (one sub-folder per class).
 
     \b
@@ -99,6 +105,7 @@ def fit_command(data, budget, prefer, max_latency_ms, out, seed, preset, plan_on
             device=device, latency_device=latency_device, progress=not quiet,
             keep_checkpoints=keep_checkpoints, on_data_change=on_data_change,
             resolution=resolution, tensorboard_dir=tensorboard_dir, weights=weights,
+            fidelity=fidelity,
         )
     except Interrupted as exc:
         raise _exit(exc) from None

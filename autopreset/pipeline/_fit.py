@@ -20,7 +20,8 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
         resume: bool = False, workers: int = 1, dask: str | None = None, device: str = "auto",
         latency_device: str | None = None, progress: bool = True, resolution: int | None = None,
         keep_checkpoints: bool = False, task: str = "classification",
-        on_data_change: str = "refuse", tensorboard_dir=None, weights=None):
+        on_data_change: str = "refuse", tensorboard_dir=None, weights=None,
+        fidelity: str = "auto"):
     """Train within ``budget`` on ``data`` (one sub-folder per class) and return a Predictor.
 
     ``budget``: a duration ("90s", "10m", "1h30m", seconds) for the whole call, set-up
@@ -46,6 +47,9 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
     default every backbone starts from random init. Unless ``keep_checkpoints``, a trial's
     weights are deleted as soon as the final pick can no longer choose it. ``tensorboard_dir``: each trial's curves (validation
     accuracy and loss, training loss, per epoch) as TensorBoard runs there (``trial_00003/``).
+    ``fidelity``: "auto" trains the first rung on a stratified subset or at a smaller size
+    where the cost model says full epochs are too expensive to rank configs (the plan says);
+    "full" trains every epoch at full fidelity.
 
     Errors: :class:`~autopreset.errors.InputError` (a ValueError) for bad arguments or data,
     :class:`~autopreset.errors.RunError` when no trial finished within the budget,
@@ -64,5 +68,6 @@ def fit(data, *, budget=None, prefer: str = "balanced", max_latency_ms: float | 
         dask=dask, device=device, latency_device=latency_device or "cpu", progress=progress,
         resolution=resolution, keep_checkpoints=keep_checkpoints, task=task,
         on_data_change=on_data_change, weights=None if weights is None else str(weights),
-        tensorboard_dir=None if tensorboard_dir is None else str(tensorboard_dir))
+        tensorboard_dir=None if tensorboard_dir is None else str(tensorboard_dir),
+        fidelity=fidelity)
     return FitRun(options, the_budget).run()

@@ -39,6 +39,9 @@ class FitOptions:
     weights: str | None = None
     # each trial's learning curves as TensorBoard runs under this folder (FitRun.search)
     tensorboard_dir: str | None = None
+    # "auto": a cheaper first rung where the cost model says full epochs are too expensive to
+    # rank configs (FitRun.plan); "full": every epoch at full size on every image
+    fidelity: str = "auto"
 
     def __post_init__(self):
         if self.weights is not None and (not isinstance(self.weights, str) or not self.weights):
@@ -47,6 +50,8 @@ class FitOptions:
             from ._tensorboard import check_tensorboard
 
             check_tensorboard(self.tensorboard_dir)
+        if self.fidelity not in ("auto", "full"):
+            raise InputError(f"fidelity must be auto or full; got {self.fidelity!r}")
         if self.on_data_change not in ("refuse", "restart"):
             raise InputError(f"on_data_change must be refuse or restart; got {self.on_data_change!r}")
         if self.prefer not in PREFERENCES:

@@ -259,9 +259,11 @@ class FitRun:
     def _fidelity_choice(self, plan, cost):
         """Whether the first rung trains on fewer images or smaller inputs (the cost model
         decides, from a plan at full cost: :func:`~._fidelity.choose_fidelity`)."""
-        from ._fidelity import choose_fidelity
+        from ._fidelity import FidelityChoice, choose_fidelity
         from ._resolution import _measure
 
+        if self.options.fidelity == "full":
+            return FidelityChoice(reason="full throughout (--fidelity full)")
         return choose_fidelity(plan, cost, resolution=self.data.resolution,
                                measure=_measure(device=self.device, threads=self.threads,
                                                 n_classes=len(self.data.dataset.classes)))
