@@ -98,6 +98,8 @@ class Frame:
         with p._lock:
             now = p.budget.now()
             parts = [self._phases(), self._budget(), self._summary()]
+            if p.data_step is not None:
+                parts.append(self._data(p.data_step, now))
             running = [t for t in p.trials.values() if t.status == "running"]
             if running:
                 parts.append(self._running(running, now))
@@ -121,6 +123,19 @@ class Frame:
                 text.append(" › ", style="dim")
             text.append(name, style="bold reverse" if i == at else "dim" if i < at else "")
         return text
+
+    def _data(self, step, now):
+        """The data step in progress: what, a bar of files, the rate."""
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+
+        stage, done, total, started = step
+        rate = done / max(now - started, 1e-9)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_row(f"{self.p.DATA_WHAT.get(stage, stage):<8}",
+                     ProgressBar(total=max(total, 1), completed=done, width=2 * BAR),
+                     f"{done}/{total} files, {rate:.0f}/s")
+        return grid
 
     def _budget(self):
         from rich.progress_bar import ProgressBar

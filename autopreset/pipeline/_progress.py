@@ -52,6 +52,8 @@ class Progress:
         self.configs: dict[int, dict] = {}
         self.trials: dict[int | str, TrialView] = {}
         self.phase: str | None = None          # the phase shown (PHASES, or the search's own)
+        self.data_step: tuple | None = None    # (stage, done, total, started) while data is read
+        self._data_next = 0.0
         self._lock = threading.RLock()
         self._log = logging.getLogger("autopreset.progress")
         self._notices = logging.getLogger("autopreset.fit")
@@ -129,6 +131,31 @@ class Progress:
             text += (f" (re-planned from measured epochs of ~{re['epoch_s']:.1f}s: schedule "
                      f"{a} -> {b} epochs)")
         self._record(logging.INFO, text, event="phase", phase=phase)
+
+    # ------------------------------------------------------------------ the data steps
+    DATA_WHAT = {"scan": "checking images", "cache": "decoding images into the cache"}
+
+    def data(self, stage: str, done: int, total: int) -> None:
+        """The data steps' progress callback (``prepare_data(progress=...)``): a bar with the
+        rate in the live area; records at the start, every tenth and the end."""
+        self.start()
+        now = self.budget.now()
+        with self._lock:
+            if self.data_step is None or self.data_step[0] != stage or done == 0:
+                self.data_step = (stage, done, total, now)
+                self._data_next = 0.1
+                self._record(logging.DEBUG, f"{self.DATA_WHAT.get(stage, stage)}: {total} files",
+                             event="data", stage=stage, done=0, total=total)
+            else:
+                self.data_step = (stage, done, total, self.data_step[3])
+            if total and done / total >= self._data_next and done:
+                self._data_next = min(1.0, done / total + 0.1)
+                rate = done / max(now - self.data_step[3], 1e-9)
+                self._record(logging.DEBUG, f"{self.DATA_WHAT.get(stage, stage)}: {done}/{total} "
+                             f"({rate:.0f}/s)", event="data", stage=stage, done=done, total=total)
+            if done >= total:
+                self.data_step = None
+        self.refresh()
 
     # ------------------------------------------------------------------ the tuner's events
     @property

@@ -149,7 +149,8 @@ class FitRun:
         self.threads = threads
         self.data = prepare_data(opt.data, seed=saved.seed if saved else opt.seed, task=opt.task,
                                  resolution=saved.resolution if saved else opt.resolution,
-                                 chooser=self.resolution_chooser(threads))
+                                 chooser=self.resolution_chooser(threads),
+                                 progress=self.progress.data if opt.progress else None)
         if saved is not None:
             change = saved.data_change(self.data.dataset)
             if change is None:

@@ -223,3 +223,35 @@ def test_json_records_carry_trial_fields(made, capsys):
     best = [r for r in records if r.get("event") == "new_best"]
     assert [r["trial_id"] for r in best] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert records[-1]["message"] == "a notice\nwith two lines" and records[-1]["level"] == "warning"
+
+
+def test_the_data_steps_show_a_bar_with_the_rate_then_leave_the_frame(made):
+    clock = Clock()
+    console, _ = terminal()
+    p = made(Budget(300, clock=clock), None, console=console, auto_refresh=False)
+    p.start_phase("set-up")
+    said = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            said.append(record.getMessage())
+
+    log = logging.getLogger("autopreset.progress")
+    keep, level = Keep(level=logging.DEBUG), log.level
+    log.addHandler(keep)
+    log.setLevel(logging.DEBUG)
+    try:
+        p.data("scan", 0, 1000)
+        clock.t += 2
+        p.data("scan", 500, 1000)
+        text = frame_text(p)
+        assert "checking images" in text and "500/1000 files, 250/s" in text
+        clock.t += 2
+        p.data("scan", 1000, 1000)
+    finally:
+        log.removeHandler(keep)
+        log.setLevel(level)
+    assert "checking images" not in frame_text(p)
+    assert said[0] == "checking images: 1000 files"
+    assert "checking images: 500/1000 (250/s)" in said
+    assert said[-1] == "checking images: 1000/1000 (250/s)"
