@@ -51,8 +51,8 @@ def start(arm: str, core: int, args, seed: int, work: Path):
            "--budget", args.budget, "--seed", str(seed), "--out", str(out), "--fidelity", arm,
            "-q"]
     log = open(work / f"{arm}-{seed}.log", "w")
-    return out, log, time.perf_counter(), subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                                           cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    return out, log, time.perf_counter(), proc
 
 
 def collect(arm: str, seed: int, out: Path, wall: float, rc: int, args) -> dict:

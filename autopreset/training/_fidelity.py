@@ -40,7 +40,8 @@ def parse_fidelity(text) -> list[tuple[int, int, float]]:
     if text in (None, ""):
         return []
     if not isinstance(text, str):
-        raise ValueError(f"config 'fidelity' must be a string 'until:px:fraction,...', got {text!r}")
+        raise ValueError(f"config 'fidelity' must be a string 'until:px:fraction,...', "
+                         f"got {text!r}")
     out, last = [], 0
     for part in text.split(","):
         bits = part.strip().split(":")
@@ -49,7 +50,8 @@ def parse_fidelity(text) -> list[tuple[int, int, float]]:
             if len(bits) != 3:
                 raise ValueError
         except (ValueError, IndexError):
-            raise ValueError(f"config 'fidelity': segment {part!r} is not until:px:fraction") from None
+            raise ValueError(f"config 'fidelity': segment {part!r} is not "
+                             "until:px:fraction") from None
         if until <= last:
             raise ValueError(f"config 'fidelity': segment {part!r} must end after epoch {last}")
         if px != 0 and not 8 <= px <= 4096:
