@@ -62,8 +62,9 @@ RUN_FILE = "run.json"   # what makes a folder a run that ``--resume`` continues
               show_default=True,
               help="auto: where full epochs are too expensive to rank configs, the first rung "
                    "trains on a stratified subset of the images (large folders) or at a "
-                   "smaller size (the plan says why); full: every epoch on every image at "
-                   "full size.")
+                   "smaller size, and where even so no Hyperband pass fits, every epoch but "
+                   "a schedule's last few trains smaller (the plan says why); full: every "
+                   "epoch on every image at full size.")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep every trial's weights in the run folder (default: only the model's).")
 @click.option("--weights", default=None, metavar="DIR|hub",

@@ -49,11 +49,14 @@ class CostModel:
 
 
 def measure_cost_model(backbones, prepared, *, device: str = "cpu", batch_size: int = 64,
-                       threads: int | None = None) -> CostModel:
-    """Measure every backbone's training and evaluation speed at the working resolution."""
+                       threads: int | None = None, resolution: int | None = None) -> CostModel:
+    """Measure every backbone's training and evaluation speed at the working resolution (or at
+    ``resolution``: the size a lower-fidelity epoch trains at; a job still loads the cache at
+    the working one)."""
     from autopreset.backbones import measure_train_speed
 
-    speeds = measure_train_speed(list(backbones), prepared.resolution, batch_size=batch_size,
+    speeds = measure_train_speed(list(backbones), resolution or prepared.resolution,
+                                 batch_size=batch_size,
                                  n_classes=len(prepared.dataset.classes), device=device,
                                  threads=threads)
     # a job builds the model, copies the train/val images into tensors and restores a checkpoint

@@ -16,6 +16,17 @@ fidelity, so the portfolio's survivors, the best survivor's full schedule and ev
 the first compare configs trained at the size the model serves at, on every image; the switch
 re-plans the rest from the full-fidelity epochs' measured seconds. The trainer applies it
 (:mod:`autopreset.training._fidelity`, config key ``fidelity``).
+
+When even so the search at the serving size affords no Hyperband pass (the plan can only
+continue a few portfolio configs: a handful of trials is no search), :func:`choose_tail`
+moves the whole search to a smaller input and keeps only the *tail* of every schedule at the
+serving size: every epoch but the last ``max(1, R // eta ** 2)`` trains at the largest
+:data:`~._resolution.LADDER` step below the serving size at which the plan has Hyperband
+brackets again (progressive resizing; FixRes, Touvron et al. 2019: a network trained small
+and fine-tuned briefly at the test size, with a low learning rate, the cosine's tail here,
+matches or beats one trained at the test size throughout). The rungs below the top rank
+configs at the small size; each trial that reaches the top rung, the final model among them,
+trains its last epochs at the serving size, and the plan sets their extra seconds aside.
 """
 from __future__ import annotations
 
@@ -27,7 +38,7 @@ import numpy as np
 from ._plan import SPEED_MARGIN
 from ._resolution import min_epochs
 
-__all__ = ["FidelityChoice", "choose_fidelity", "LARGE_FOLDER", "PAYS"]
+__all__ = ["FidelityChoice", "choose_fidelity", "choose_tail", "LARGE_FOLDER", "PAYS"]
 
 LARGE_FOLDER = 2000        # training images: below, a subset is too small to rank configs
 MIN_SUBSET = 1000          # images in the first rung's subset at the least
@@ -44,15 +55,22 @@ class FidelityChoice:
     fraction: float = 1.0
     ratio: float = 1.0
     reason: str = ""
+    tail: int = 0           # > 0: every epoch but a schedule's last ``tail`` at ``px``
 
     @property
     def reduced(self) -> bool:
         return self.px > 0 or self.fraction < 1.0
 
     def schedule(self, r0: int) -> str:
+        if self.tail:
+            return f"-{int(self.tail)}:{self.px}:1"
         return f"{int(r0)}:{self.px}:{self.fraction:.4g}" if self.reduced else ""
 
     def describe(self, r0: int | None = None) -> str:
+        if self.tail:
+            return (f"fidelity: {self.reason}: every epoch but a schedule's last {self.tail} "
+                    f"trains at {self.px}px (~{self.ratio:.0%} of a full epoch's cost), the "
+                    "last ones at the serving size")
         if not self.reduced or r0 is None:
             return f"fidelity: {self.reason}"
         what = (f"on a stratified {self.fraction:.0%} of the images" if self.fraction < 1
@@ -94,6 +112,63 @@ def choose_fidelity(plan, cost, *, resolution: int, measure=None) -> FidelityCho
                                      f"~{ratio:.0%} of a full one here: it does not pay)")
     return FidelityChoice(reason=f"full throughout ({short}, but the folder is too small to "
                                  "subsample and the images too small to shrink)")
+
+
+def tail_epochs(max_resource: int, eta: int) -> int:
+    """Epochs at the end of a schedule of ``max_resource`` that train at the serving size in
+    tail mode: its last ``1 / eta ** 2`` (the length of the top bracket's second rung), at
+    least one."""
+    return max(1, int(max_resource) // int(eta) ** 2)
+
+
+def tail_seconds(plan, full_epoch: float, low_epoch: float) -> float:
+    """Seconds the tails of ``plan``'s schedules add over training them small: every trial
+    that reaches the top rung (each bracket's last rung, and the best portfolio survivor's
+    continuation) trains ``tail_epochs`` at ``full_epoch`` instead of ``low_epoch``."""
+    R = plan.max_resource
+    top = 1 + sum(n for rungs in (plan.hyperband or {}).get("brackets", [])
+                  for n, r in rungs if r >= R)
+    extra = tail_epochs(R, plan.eta) * max(0.0, full_epoch - low_epoch) * SPEED_MARGIN
+    return top * extra / max(1, plan.n_workers)
+
+
+def choose_tail(plan, cost, *, resolution: int, plan_at, ladder=None):
+    """Tail mode for ``plan`` (at the serving ``resolution``, with ``cost`` its cost model):
+    ``(FidelityChoice, cost model, plan)`` at the largest ladder step below ``resolution``
+    whose plan, with the tails' extra seconds set aside, has Hyperband brackets; None when the
+    plan at the serving size has them already or no smaller size brings them back.
+    ``plan_at(px, extra_s) -> (cost, plan)`` plans the same configs with epochs at ``px`` in
+    ``extra_s`` seconds less."""
+    from ._resolution import LADDER
+
+    if plan.hyperband is not None:
+        return None
+    for px in sorted((r for r in (ladder or LADDER) if r < resolution), reverse=True):
+        low, first = plan_at(px, 0.0)
+        if first.hyperband is None:
+            continue
+        full, small = _median_epochs(first.portfolio, cost, low, resolution, px)
+        low, again = plan_at(px, tail_seconds(first, full, small))
+        if again.hyperband is None:
+            continue
+        full, small = _median_epochs(again.portfolio, cost, low, resolution, px)
+        k = tail_epochs(again.max_resource, again.eta)
+        why = (f"at {resolution}px the search affords no Hyperband pass (the plan would only "
+               f"continue {len(plan.portfolio)} portfolio config(s)); at {px}px it does")
+        return FidelityChoice(px=px, ratio=small / full, reason=why, tail=k), low, again
+    return None
+
+
+def _median_epochs(configs, cost, low, resolution, px) -> tuple[float, float]:
+    """Median seconds of a full epoch and of one at ``px`` over ``configs`` (a backbone the
+    full-size cost model did not measure: its small epoch scaled by the area)."""
+    full, small = [], []
+    for c in configs:
+        e = low.epoch_seconds(c)
+        small.append(e)
+        full.append(cost.epoch_seconds(c) if c["backbone"] in cost.train_ips
+                    else e * (resolution / px) ** 2)
+    return float(np.median(full)), float(np.median(small))
 
 
 def _first(r0: int) -> str:

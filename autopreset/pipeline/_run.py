@@ -271,23 +271,48 @@ class FitRun:
 
     def _plan_with_fidelity(self, allowed):
         """(cost, plan, note) for the ``allowed`` configs: with a cheaper first rung when the
-        preference's reach plan chose one and this plan keeps epochs after that rung, else at
-        full fidelity throughout."""
+        preference's reach plan chose one (or, without a preference stage, this plan does) and
+        this plan keeps epochs after that rung; in tail mode when even so the plan affords no
+        Hyperband pass and a search at a smaller size does (:meth:`_tail`); else at full
+        fidelity throughout."""
+        full_cost, full_plan = cost, plan = self._measure_and_plan(allowed)
         choice = self.fidelity_choice
-        if choice is None or not choice.reduced:
-            cost, plan = self._measure_and_plan(allowed)
-            if choice is None:
-                choice = self._fidelity_choice(plan, cost)
-            if not choice.reduced:
-                return cost, plan, choice.describe()
-        cost, plan = self._measure_and_plan(allowed, first_rung_cost=choice.ratio)
-        if plan.min_resource < plan.max_resource:
-            plan = dataclasses.replace(plan, fidelity=choice.schedule(plan.min_resource),
-                                       first_rung_cost=choice.ratio)
-            return cost, plan, choice.describe(plan.min_resource)
-        cost, plan = self._measure_and_plan(allowed)
-        return cost, plan, (f"fidelity: full throughout ({choice.reason}, but even with a "
-                            "cheaper first rung the plan trains no epoch past it)")
+        if choice is None or choice.tail:        # tail mode is re-derived for these configs
+            choice = self._fidelity_choice(plan, cost)
+        note = choice.describe()
+        if choice.reduced:
+            c, p = self._measure_and_plan(allowed, first_rung_cost=choice.ratio)
+            if p.min_resource < p.max_resource:
+                cost, plan = c, dataclasses.replace(p, fidelity=choice.schedule(p.min_resource),
+                                                    first_rung_cost=choice.ratio)
+                note = choice.describe(plan.min_resource)
+            else:
+                note = (f"fidelity: full throughout ({choice.reason}, but even with a cheaper "
+                        "first rung the plan trains no epoch past it)")
+        if plan.hyperband is None:
+            tail = self._tail(full_plan, full_cost, allowed)
+            if tail is not None:
+                choice, cost, plan = tail
+                note = choice.describe()
+        return cost, plan, note
+
+    def _tail(self, plan, cost, configs):
+        """Tail mode (:func:`~._fidelity.choose_tail`) for ``plan`` over ``configs``: (choice,
+        cost model at the smaller size, plan whose trials carry the tail schedule), or None."""
+        from ._fidelity import choose_tail
+
+        if self.options.fidelity == "full":
+            return None
+
+        def plan_at(px, extra_s):
+            return self._measure_and_plan(configs, resolution=px, extra_s=extra_s)
+
+        found = choose_tail(plan, cost, resolution=self.data.resolution, plan_at=plan_at)
+        if found is None:
+            return None
+        choice, low, tailed = found
+        return choice, low, dataclasses.replace(tailed, fidelity=choice.schedule(0),
+                                                first_rung_cost=1.0)
 
     def _preference(self):
         """Latencies of every portfolio backbone, then the preference among those the budget
@@ -304,6 +329,9 @@ class FitRun:
         self.fidelity_choice = choice = self._fidelity_choice(reach, cost)
         if choice.reduced:           # a cheaper first rung reaches more configs
             _, reach = self._measure_and_plan(every, first_rung_cost=choice.ratio)
+        tail = self._tail(reach, cost, every) if reach.hyperband is None else None
+        if tail is not None:         # so does a search at a smaller size
+            self.fidelity_choice, _, reach = tail
         reached = {c["backbone"] for c in reach.portfolio}
         beyond = [n for n in latency if n not in reached]
         if beyond:
@@ -318,28 +346,31 @@ class FitRun:
                              f"({', '.join(pref.allowed)})")
         return allowed
 
-    def _measure_and_plan(self, allowed: list[dict], first_rung_cost: float = 1.0):
+    def _measure_and_plan(self, allowed: list[dict], first_rung_cost: float = 1.0, *,
+                          resolution: int | None = None, extra_s: float = 0.0):
         """(cost model, plan) for the ``allowed`` configs (in portfolio order): training speeds
         are measured for a prefix, grown by one config while the plan would run all of it, so a
         short budget does not pay to measure the large backbones at the end it cannot reach
-        (speeds are cached per machine: a prefix measured once is read back at once)."""
+        (speeds are cached per machine: a prefix measured once is read back at once).
+        ``resolution``: epochs at that size (tail mode); ``extra_s``: seconds set aside."""
         from ._cost import measure_cost_model
 
         k = min(len(allowed), 8)
         while True:
             part = allowed[:k]
             cost = measure_cost_model(dict.fromkeys(c["backbone"] for c in part), self.data,
-                                      device=self.device, threads=self.objective.task.threads)
-            plan = self._make_plan(cost, part, first_rung_cost)
+                                      device=self.device, threads=self.objective.task.threads,
+                                      resolution=resolution)
+            plan = self._make_plan(cost, part, first_rung_cost, extra_s)
             if len(plan.portfolio) < k or k == len(allowed):
                 return cost, plan
             k += 1
 
-    def _make_plan(self, cost, allowed, first_rung_cost: float = 1.0):
+    def _make_plan(self, cost, allowed, first_rung_cost: float = 1.0, extra_s: float = 0.0):
         from ._plan import make_plan
 
         hb, budget = self.preset.hyperband, self.budget
-        return make_plan(budget_s=budget.total_s, left_s=budget.for_plan(),
+        return make_plan(budget_s=budget.total_s, left_s=budget.for_plan() - extra_s,
                          reserve_s=budget.reserve_s, cost=cost, portfolio=allowed,
                          n_workers=self.n_workers, eta=hb.eta, max_resource_cap=hb.max_resource,
                          crop_in_configs="crop_scale" in self.preset.space,

@@ -15,7 +15,7 @@ import numpy as np
 from ..backbones import classifier_prefixes
 from ..data import IMAGENET_MEAN, IMAGENET_STD, Augment, normalize
 from ._checkpoint import jsonable, read_checkpoint, restore_training, save_checkpoint
-from ._fidelity import fidelity_at, parse_fidelity, stratified_subset
+from ._fidelity import fidelity_at, parse_fidelity, resolve_fidelity, stratified_subset
 from ._reporter import TrialFailedError
 from ._schedule import backbone_factor, lr_factor, warmup_steps_for
 
@@ -54,7 +54,7 @@ class EpochRunner:
             self.lp_epochs = min(cfg["lp_epochs"], self.max_resource - 1)
         self.augment = _make_augment(cfg)
         # the schedule's cheaper early epochs (._fidelity): size and share of the train images
-        self.fidelity = parse_fidelity(cfg.get("fidelity"))
+        self.fidelity = resolve_fidelity(parse_fidelity(cfg.get("fidelity")), self.max_resource)
         self.full_px = int(task.input_size)
         self._px, self._fraction = self.full_px, 1.0
         self._subsets: dict[float, np.ndarray] = {}

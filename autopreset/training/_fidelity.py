@@ -8,6 +8,14 @@ fidelity throughout (the default).
 
     "1:64:0.111,3:96:0.333,27:0:1"    epoch 1 at 64 px on a ninth of the images, epochs 2-3 at
                                       96 px on a third, the rest at full size on all of them
+    "-3:32:1"                         every epoch but the schedule's last 3 at 32 px, those
+                                      at full size
+
+An ``until`` of ``-k`` counts from the end of the schedule (``max_resource - k``): the segment
+of a schedule whose last ``k`` epochs, and only they, train at the size the model serves at
+(the search ranks configs at the low size, and what reaches the top rung is fine-tuned at the
+full one with the cosine's low tail learning rate, as FixRes fine-tunes at the test size). It
+must be the last segment; :func:`resolve_fidelity` turns it into epochs.
 
 Fit sets the segments at the plan's rungs (``r0, r0 * eta, ..., R``), so every rung of a
 successive-halving or Hyperband bracket compares configs trained alike, the many trials stopped
@@ -31,7 +39,8 @@ import math
 
 import numpy as np
 
-__all__ = ["parse_fidelity", "format_fidelity", "fidelity_at", "stratified_subset"]
+__all__ = ["parse_fidelity", "format_fidelity", "fidelity_at", "resolve_fidelity",
+           "stratified_subset"]
 
 
 def parse_fidelity(text) -> list[tuple[int, int, float]]:
@@ -52,14 +61,29 @@ def parse_fidelity(text) -> list[tuple[int, int, float]]:
         except (ValueError, IndexError):
             raise ValueError(f"config 'fidelity': segment {part!r} is not "
                              "until:px:fraction") from None
-        if until <= last:
-            raise ValueError(f"config 'fidelity': segment {part!r} must end after epoch {last}")
+        if until == 0 or (until > 0 and until <= last) or (out and out[-1][0] < 0):
+            raise ValueError(f"config 'fidelity': segment {part!r} must end after epoch {last}"
+                             " (a segment counted from the end, -k, comes last)")
         if px != 0 and not 8 <= px <= 4096:
             raise ValueError(f"config 'fidelity': segment {part!r}: px must be 0 or in 8..4096")
         if not (0.0 < frac <= 1.0) or not math.isfinite(frac):
             raise ValueError(f"config 'fidelity': segment {part!r}: fraction must be in (0, 1]")
         out.append((until, px, frac))
         last = until
+    return out
+
+
+def resolve_fidelity(segments, max_resource: int) -> list[tuple[int, int, float]]:
+    """``segments`` with a last segment counted from the end (``until = -k``) as epochs of a
+    schedule of ``max_resource``: ``max_resource - k``; dropped when that leaves it no epoch
+    past the segment before it (a schedule of at most ``k`` epochs trains at full fidelity)."""
+    out = []
+    for until, px, frac in segments:
+        if until < 0:
+            until = int(max_resource) + until
+            if until <= (out[-1][0] if out else 0):
+                continue
+        out.append((until, px, frac))
     return out
 
 

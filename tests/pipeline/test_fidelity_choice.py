@@ -79,3 +79,93 @@ def test_the_switch_replans_from_full_fidelity_seconds():
     assert _full_seconds(results) == [9.0, 8.0]
     assert _full_seconds(results[:1]) == [1.0]           # none at full fidelity yet ...
     assert _full_seconds(results[:1], 0.25) == [4.0]     # ... scaled by the planned share
+
+
+# ---------------------------------------------------------------- tail mode
+def tail_planner(n_train, budget_s, ips, full=128):
+    """(plan at ``full`` px, its cost model, plan_at): plans of PORTFOLIO whose epochs run at
+    a smaller ``px`` by the area law, in ``extra_s`` seconds less (a simulated measurement)."""
+    def cost_at(px):
+        k = (full / px) ** 2
+        return CostModel(n_train=n_train, n_val=n_train // 4,
+                         train_ips={"a": ips * k, "b": ips / 2 * k},
+                         eval_ips={"a": 6 * ips * k, "b": 3 * ips * k}, job_overhead_s=0.5)
+
+    calls = []
+
+    def plan_at(px, extra_s):
+        calls.append((px, extra_s))
+        cost = cost_at(px)
+        return cost, make_plan(budget_s=budget_s, left_s=budget_s - extra_s, reserve_s=10,
+                               cost=cost, portfolio=PORTFOLIO)
+
+    cost = cost_at(full)
+    plan = make_plan(budget_s=budget_s, left_s=budget_s, reserve_s=10, cost=cost,
+                     portfolio=PORTFOLIO)
+    return plan, cost, plan_at, calls
+
+
+def test_tail_mode_searches_smaller_where_the_serving_size_affords_no_hyperband():
+    from autopreset.pipeline._fidelity import choose_tail, tail_epochs, tail_seconds
+    from autopreset.training._fidelity import resolve_fidelity
+
+    plan, cost, plan_at, calls = tail_planner(1000, 300, ips=40.0)
+    assert plan.hyperband is None                 # at 128 px: continue the portfolio only
+    found = choose_tail(plan, cost, resolution=128, plan_at=plan_at)
+    assert found is not None
+    choice, low, tailed = found
+    assert choice.px < 128 and choice.tail == tail_epochs(tailed.max_resource, tailed.eta)
+    assert tailed.hyperband is not None           # the smaller search has brackets again
+    # the largest step that brings them back: the next larger step down did not
+    assert all(px >= choice.px for px, _ in calls)
+    larger = [px for px, extra in calls if px > choice.px and extra == 0.0]
+    assert all(plan_at(px, 0.0)[1].hyperband is None for px in larger)
+    # the plan sets the tails' extra seconds aside: fewer seconds than a plan without them
+    set_aside = [extra for px, extra in calls if px == choice.px and extra > 0]
+    assert set_aside and set_aside[0] > 0
+    assert tailed.search_s < plan_at(choice.px, 0.0)[1].search_s
+    assert set_aside[0] == pytest.approx(
+        tail_seconds(plan_at(choice.px, 0.0)[1], *_epochs(cost, low, plan_at(choice.px, 0.0)[1])))
+    # the schedule: every epoch but the last ``tail`` at px, and it reads back so
+    sched = choice.schedule(0)
+    assert sched == f"-{choice.tail}:{choice.px}:1"
+    R = tailed.max_resource
+    assert resolve_fidelity(parse_fidelity(sched), R) == [(R - choice.tail, choice.px, 1.0)]
+    assert f"at {choice.px}px" in choice.describe() and "serving size" in choice.describe()
+
+
+def _epochs(cost, low, plan):
+    import numpy as np
+    full = [cost.epoch_seconds(c) for c in plan.portfolio]
+    small = [low.epoch_seconds(c) for c in plan.portfolio]
+    return float(np.median(full)), float(np.median(small))
+
+
+def test_tail_mode_stays_off_where_it_is_not_needed_or_cannot_help():
+    from autopreset.pipeline._fidelity import choose_tail
+
+    plan, cost, plan_at, calls = tail_planner(1000, 3600, ips=400.0)
+    assert plan.hyperband is not None             # brackets at the serving size already
+    assert choose_tail(plan, cost, resolution=128, plan_at=plan_at) is None and not calls
+    # a budget so short that no smaller size brings brackets back
+    plan, cost, plan_at, calls = tail_planner(1000, 40, ips=5.0)
+    assert plan.hyperband is None
+    assert choose_tail(plan, cost, resolution=128, plan_at=plan_at) is None and calls
+    # nothing below the smallest ladder step
+    plan, cost, plan_at, calls = tail_planner(1000, 300, ips=40.0, full=16)
+    assert choose_tail(plan, cost, resolution=16, plan_at=plan_at) is None and not calls
+
+
+def test_tail_seconds_count_the_trials_that_reach_the_top_rung():
+    from autopreset.pipeline._fidelity import tail_epochs, tail_seconds
+
+    plan, cost, plan_at, _ = tail_planner(1000, 3600, ips=400.0)
+    R, eta = plan.max_resource, plan.eta
+    top = 1 + sum(n for rungs in plan.hyperband["brackets"] for n, r in rungs if r >= R)
+    assert top >= 2
+    k = tail_epochs(R, eta)
+    assert k == max(1, R // eta ** 2)
+    s = tail_seconds(plan, full_epoch=3.0, low_epoch=1.0)
+    assert s > top * k * 2.0 * 0.99 / plan.n_workers
+    assert tail_seconds(plan, full_epoch=1.0, low_epoch=1.0) == 0.0
+    assert tail_epochs(2, 3) == 1 and tail_epochs(27, 3) == 3

@@ -8,7 +8,7 @@ import pytest
 
 from autopreset.training import RecordingReporter, resolve_config
 from autopreset.training._fidelity import (fidelity_at, format_fidelity, parse_fidelity,
-                                           stratified_subset)
+                                           resolve_fidelity, stratified_subset)
 from trainer_data import CONFIG, SIZE
 
 
@@ -28,9 +28,23 @@ def test_schedule_strings_parse_and_bad_ones_name_the_segment():
     assert fidelity_at(parse_fidelity("2:64:1"), 0, 32) == (32, 1.0)   # never above the cache
     for bad, says in [("3:8:0.5,2:0:1", "must end after epoch 3"), ("1:8", "until:px:fraction"),
                       ("1:8:0", "fraction must be in"), ("1:4:1", "px must be 0 or"),
-                      ("x", "until:px:fraction")]:
+                      ("x", "until:px:fraction"), ("0:8:1", "must end after epoch 0"),
+                      ("-2:8:1,9:0:1", "comes last")]:
         with pytest.raises(ValueError, match=says):
             resolve_config({**CONFIG, "fidelity": bad})
+
+
+def test_a_segment_counted_from_the_end_leaves_the_schedules_last_epochs_full():
+    segs = parse_fidelity("1:8:0.5,-3:16:1")
+    assert segs == [(1, 8, 0.5), (-3, 16, 1.0)] and format_fidelity(segs) == "1:8:0.5,-3:16:1"
+    at = resolve_fidelity(segs, 9)
+    assert at == [(1, 8, 0.5), (6, 16, 1.0)]
+    assert [fidelity_at(at, e, 32) for e in (0, 1, 5, 6, 8)] == [
+        (8, 0.5), (16, 1.0), (16, 1.0), (32, 1.0), (32, 1.0)]
+    assert resolve_fidelity(parse_fidelity("-3:16:1"), 27) == [(24, 16, 1.0)]
+    # a schedule no longer than the tail: every epoch full; behind a later segment: dropped
+    assert resolve_fidelity(parse_fidelity("-3:16:1"), 3) == []
+    assert resolve_fidelity(segs, 4) == [(1, 8, 0.5)]
 
 
 def test_subsets_are_stratified_nested_and_keep_every_class():
@@ -71,3 +85,12 @@ def test_a_trial_paused_at_a_low_rung_resumes_on_the_same_curve(task_and_data, t
     for a, b in zip(whole[1:], fresh):
         assert a["metric"] == pytest.approx(b["metric"], abs=1e-6)
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-4)
+
+
+def test_a_tail_schedule_trains_small_then_serves_at_full_size(task_and_data, tmp_path):
+    _, task = task_and_data
+    cfg = {**CONFIG, "fidelity": "-1:8:1"}
+    results, meta = run(task, tmp_path / "tail", cfg, epochs=3, max_resource=3)
+    assert [(r["resolution"], r["full_fidelity"]) for r in results] == [
+        (8, False), (8, False), (SIZE, True)]
+    assert meta["best"]["epoch"] == 3 and meta["input_size"] == SIZE
