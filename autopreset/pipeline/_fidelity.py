@@ -68,9 +68,10 @@ class FidelityChoice:
 
     def describe(self, r0: int | None = None) -> str:
         if self.tail:
+            last = "the last one" if self.tail == 1 else f"the last {self.tail}"
             return (f"fidelity: {self.reason}: every epoch but a schedule's last {self.tail} "
-                    f"trains at {self.px}px (~{self.ratio:.0%} of a full epoch's cost), the "
-                    "last ones at the serving size")
+                    f"trains at {self.px}px (~{self.ratio:.0%} of a full epoch's cost), {last} "
+                    "at the serving size")
         if not self.reduced or r0 is None:
             return f"fidelity: {self.reason}"
         what = (f"on a stratified {self.fraction:.0%} of the images" if self.fraction < 1
