@@ -47,16 +47,20 @@ def lodo(table, *, tiers: tuple[str, ...], horizon: int, build_horizon: int | No
     """Per left-out task and preference: regret at ``horizon`` of the first k configs that the
     preference keeps of the portfolio built on the other tasks at ``build_horizon`` (default:
     the same), of k random configs it allows, and of the curated portfolio's first k it keeps.
-    Regret on the left-out task is normalized among the configs the preference allows."""
+    Regret on the left-out task is normalized among the configs the preference allows. The
+    local candidates made from the left-out task's curves (``local:<task>:...``) are left out of
+    its fold altogether: portfolio, random baseline and normalization."""
     from autopreset.zoo import (expected_random_regret, greedy_by_preference, normalized_regret,
                                 preference_groups)
 
     build_horizon = build_horizon or horizon
-    allowed = np.array([t in tiers for t in table.tiers()])
-    curated = curated_order(table)
-    value = table.value(horizon)
+    full = table
     rows = {p: [] for p in ("latency", "balanced", "accuracy")}
-    for ti, task in enumerate(table.tasks):
+    for ti, task in enumerate(full.tasks):
+        table = full.without_born_of(task)      # no candidate made from this task's curves
+        allowed = np.array([t in tiers for t in table.tiers()])
+        curated = curated_order(table)
+        value = table.value(horizon)
         others = table.subset(tasks=[t for t in table.tasks if t != task])
         groups = preference_groups(others, allowed)     # latencies of the other tasks only
         order = greedy_by_preference(others.value(build_horizon), max(KS) * 2, groups,
@@ -75,7 +79,7 @@ def lodo(table, *, tiers: tuple[str, ...], horizon: int, build_horizon: int | No
                     row[f"curated{k}"] = float(np.min(r_task[cur[:k]]))
             rows[pref].append(row)
     return {"tiers": list(tiers), "horizon": horizon, "build_horizon": build_horizon,
-            "n_allowed": int(allowed.sum()),
+            "n_allowed": int(np.array([t in tiers for t in full.tiers()]).sum()),
             "preferences": {p: {"rows": r, "summary": summarize(r)} for p, r in rows.items()}}
 
 

@@ -60,11 +60,13 @@ def tasks_command(out: str, only: str, seed: int, list_only: bool) -> None:
               help="A JSON list of configs to record instead of the zoo's candidates.")
 @click.option("--tiers", default="", help="Only configs whose backbone is of these size tiers "
               "(comma-separated: tiny, small, medium, large).")
+@click.option("--sources", default="", help="Only candidates whose source starts with one of "
+              "these (comma-separated: curated, sampled, local).")
 @click.option("--max-cells", default=None, type=int, help="Stop after recording this many cells.")
 @click.option("--stop-after", default=None, type=DURATION,
               help="Start no new cell after this long (e.g. 2h); rerun to continue.")
-def run_command(tasks, out, shard, horizon, device, threads, configs_file, tiers, max_cells,
-                stop_after):
+def run_command(tasks, out, shard, horizon, device, threads, configs_file, tiers, sources,
+                max_cells, stop_after):
     """Record a learning curve of every candidate config on every task in TASKS (folders).
 
     Resumable: cells already recorded under OUT/records/ are skipped, so rerun the same command
@@ -88,9 +90,46 @@ def run_command(tasks, out, shard, horizon, device, threads, configs_file, tiers
     counts = run_zoo(list(tasks), out, candidates=candidates, shard=parse_shard(shard),
                      horizon=horizon, device=device, threads=threads, max_cells=max_cells,
                      stop_after_s=stop_after, tiers=tier_list or None,
+                     sources=tuple(x.strip() for x in sources.split(",") if x.strip()) or None,
                      log=lambda line: click.echo(line))
     click.echo(f"zoo: {counts['recorded']} cell(s) recorded ({counts['failed']} failed), "
                f"{counts['done_before']} already there, {counts['left']} left for a later run")
+
+
+@zoo_group.command("candidates")
+@click.argument("zoo", type=click.Path(exists=True, file_okay=False))
+@click.option("--local", "per_task", required=True, type=click.IntRange(1, 20),
+              help="Neighbours to add around each task's incumbent (its best recorded config).")
+@click.option("--horizon", default=27, show_default=True, type=int,
+              help="Epochs the incumbents are chosen at.")
+@click.option("--tiers", default="tiny,small,medium", show_default=True,
+              help="Backbone size tiers an incumbent may have (its neighbours keep its tier).")
+@click.option("--seed", default=0, show_default=True, type=int)
+def candidates_command(zoo, per_task, horizon, tiers, seed):
+    """Append a second round of candidates to ZOO/candidates.json: neighbours of every task's
+    incumbent among the configs recorded on every task (zoo run records them next; --sources
+    local runs them first)."""
+    from autopreset.backbones import TIERS
+    from autopreset.errors import InputError
+    from autopreset.zoo import ZooTable, local_candidates
+
+    tier_list = tuple(t.strip() for t in tiers.split(",") if t.strip())
+    if not tier_list or any(t not in TIERS for t in tier_list):
+        raise InputError(f"--tiers {tiers!r}: choose from {', '.join(TIERS)}")
+    path = Path(zoo, "candidates.json")
+    if not path.is_file():
+        raise InputError(f"{path}: no candidates yet (run `autopreset zoo run` first)")
+    doc = json.loads(path.read_text())
+    table = ZooTable.load(zoo, horizon=horizon)
+    new = local_candidates(table, per_task=per_task, horizon=horizon, seed=seed, tiers=tier_list,
+                           existing=[c["id"] for c in doc["candidates"]])
+    doc["candidates"] = list(doc["candidates"]) + new
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    os.replace(tmp, path)
+    click.echo(f"{path}: {len(new)} local candidate(s) added around the incumbents of "
+               f"{len(table.tasks)} task(s) ({len(table.configs)} configs recorded on all); "
+               f"{len(doc['candidates'])} candidates in all")
 
 
 @zoo_group.command("status")

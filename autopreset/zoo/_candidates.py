@@ -8,6 +8,15 @@ preset's space: learning rate, batch size, momentum, weight decay, optimizer and
 smoothing, each from its own domain.
 
     cands = make_candidates(n_sampled=96, seed=0)      # [{"id", "config", "source"}, ...]
+
+Local candidates (:func:`local_candidates`, ``autopreset zoo candidates ZOO --local 2``) are a
+second round, made once the first has curves: around each task's incumbent, the best recorded
+config on it, a few neighbours that each change two of its settings. Auto-sklearn 2.0 builds
+its portfolio from candidates of this kind, the incumbents of a search on each meta-train
+dataset, rather than from random draws, most of which are weak on every task; a neighbour of a
+task's incumbent is a step of a local search on that task. Each carries its task in its source
+(``local:<task>:<parent id>``), so that leave-one-task-out drops it when that task is the one
+left out (:meth:`~._table.ZooTable.without_born_of`).
 """
 from __future__ import annotations
 
@@ -16,7 +25,8 @@ import json
 
 import numpy as np
 
-__all__ = ["make_candidates", "config_id", "CROP_SCALES", "TIER_DRAWS", "LARGE_BACKBONES"]
+__all__ = ["make_candidates", "local_candidates", "config_id", "CROP_SCALES", "TIER_DRAWS",
+           "LARGE_BACKBONES", "LOCAL_MOVES"]
 
 CROP_SCALES = (0.25, 0.4, 0.6, 0.8, 1.0)
 #: Share of sampled candidates per tier. The large tier trains ten times slower than the tiny
@@ -100,6 +110,86 @@ def make_candidates(n_sampled: int = 96, seed: int = 0) -> list[dict]:
             seen.add(cid)
             out.append({"id": cid, "config": cfg, "source": source})
     return out
+
+
+#: What a local candidate may change of its parent; each changes two, drawn without repeats.
+LOCAL_MOVES = ("lr", "weight_decay", "batch_size", "label_smoothing", "crop_scale", "optimizer",
+               "backbone")
+#: A learning rate or weight decay moves by a factor up to these (log-uniform, either way).
+LR_FACTOR, WD_FACTOR = 3.0, 5.0
+
+
+def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, seed: int = 0,
+                     existing=(), tiers=("tiny", "small", "medium")) -> list[dict]:
+    """``per_task`` neighbours of every task's incumbent in ``table`` (a ZooTable), as
+    ``{"id", "config", "source"}`` with ``source`` ``local:<task>:<parent id>``; none that is
+    already a candidate (``existing``: ids) or made twice. The incumbent: the config of best
+    value at ``horizon`` on the task among those whose backbone is of ``tiers`` (the lowest-ranked
+    of a tie; the default leaves out the large tier, which a CPU zoo does not record). Each
+    neighbour changes two
+    of :data:`LOCAL_MOVES`: ``lr`` and ``weight_decay`` by a log-uniform factor up to
+    :data:`LR_FACTOR` / :data:`WD_FACTOR` either way (within the default space's bounds),
+    ``batch_size`` and ``crop_scale`` to a neighbouring value, ``label_smoothing`` redrawn from
+    its domain, ``optimizer`` to the other one (SGD gets the space's momentum), ``backbone`` to
+    another of the same size tier in the space. Seeded per task: the same table gives the same
+    list."""
+    from autopreset.backbones import get_spec
+    from autopreset.portfolio import load_preset
+
+    space = dict(load_preset("default").space)
+    value = table.value(horizon)
+    allowed = np.array([t in tiers for t in table.tiers()])
+    if not allowed.any():
+        raise ValueError(f"no config of the zoo has a backbone of tiers {', '.join(tiers)}")
+    value = np.where(allowed[None, :], value, -np.inf)
+    seen = set(existing) | {c["id"] for c in table.configs}
+    out = []
+    for ti, task in enumerate(table.tasks):
+        parent = table.configs[int(np.argmax(value[ti]))]
+        rng = np.random.default_rng([seed, *task.encode()])
+        made, tries = 0, 0
+        while made < per_task and tries < 50 * per_task:
+            tries += 1
+            moves = rng.choice(len(LOCAL_MOVES), size=2, replace=False)
+            cfg = dict(parent["config"])
+            for m in moves:
+                _move(cfg, LOCAL_MOVES[int(m)], space, rng, get_spec)
+            cfg = _round(cfg)
+            cid = config_id(cfg)
+            if cid in seen or cfg == parent["config"]:
+                continue
+            seen.add(cid)
+            made += 1
+            out.append({"id": cid, "config": cfg, "source": f"local:{task}:{parent['id']}"})
+    return out
+
+
+def _move(cfg: dict, key: str, space: dict, rng, get_spec) -> None:
+    if key in ("lr", "weight_decay"):
+        dom = space[key]
+        f = LR_FACTOR if key == "lr" else WD_FACTOR
+        v = float(cfg.get(key, dom.low)) * float(np.exp(rng.uniform(-np.log(f), np.log(f))))
+        cfg[key] = float(np.clip(v, dom.low, dom.high))
+    elif key in ("batch_size", "crop_scale"):
+        values = list(space["batch_size"].values) if key == "batch_size" else list(CROP_SCALES)
+        cur = cfg.get(key, values[0])
+        i = values.index(cur) if cur in values else int(np.argmin([abs(v - cur) for v in values]))
+        cfg[key] = values[int(np.clip(i + (1 if rng.random() < 0.5 else -1), 0, len(values) - 1))
+                          if 0 < i < len(values) - 1 else (1 if i == 0 else len(values) - 2)]
+    elif key == "label_smoothing":
+        dom = space["label_smoothing"]
+        cfg[key] = float(rng.uniform(dom.low, dom.high))
+    elif key == "optimizer":
+        cfg[key] = "adamw" if cfg.get(key, "sgd") == "sgd" else "sgd"
+        if cfg[key] == "sgd":
+            dom = space["momentum"]
+            cfg["momentum"] = float(rng.uniform(dom.low, dom.high))
+    elif key == "backbone":
+        tier = get_spec(cfg["backbone"]).tier
+        same = [b for b in space["backbone"].values
+                if b != cfg["backbone"] and get_spec(b).tier == tier]
+        if same:
+            cfg[key] = str(same[int(rng.integers(len(same)))])
 
 
 def _apportion(n: int, shares: dict[str, float]) -> dict[str, int]:

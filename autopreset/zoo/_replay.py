@@ -233,12 +233,13 @@ def loo_portfolio(table: ZooTable, task: str, *, k: int = 12, tiers: tuple[str, 
                   horizon: int | None = None) -> list[dict]:
     """The greedy portfolio (``greedy_portfolio``, Auto-sklearn 2.0) of ``k`` configs of the
     given tiers, built on every task of ``table`` but ``task``: the left-out task's curves play
-    no part in it."""
+    no part in it, nor do the local candidates made from them."""
     from ._portfolio import greedy_portfolio
 
     others = [t for t in table.tasks if t != task]
     if not others:
         raise ValueError(f"leave-one-task-out needs another task than {task!r}")
+    table = table.without_born_of(task)       # nor do the candidates made from them
     sub = table.subset(tasks=others)
     allowed = np.array([t in tiers for t in table.tiers()])
     order = greedy_portfolio(sub.regret(horizon), k, allowed=allowed, cost=sub.cost(horizon).mean(axis=0))

@@ -199,7 +199,7 @@ def train_cell(task: ZooTask, cache, config: dict, *, horizon: int, flip: bool, 
 def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] | None = None,
             shard: tuple[int, int] = (0, 1), horizon: int = 27, device: str = "cpu",
             threads: int = 1, seed: int = 0, max_cells: int | None = None,
-            tiers: tuple[str, ...] | None = None,
+            tiers: tuple[str, ...] | None = None, sources: tuple[str, ...] | None = None,
             stop_after_s: float | None = None, log: Callable[[str], None] = print,
             clock=time.monotonic) -> dict:
     """Record every missing cell of this shard; returns counts. See the module docstring.
@@ -209,7 +209,8 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
     ``stop_after_s`` ends the run before starting a cell once that many seconds have passed
     (the cells are resumable; this keeps a session's run inside its time). ``tiers`` keeps only
     the configs whose backbone is of those size tiers (say, a GPU takes the medium and large ones
-    while CPU shards work through the rest).
+    while CPU shards work through the rest). ``sources`` keeps only the candidates whose
+    ``source`` starts with one of them (``local``: the second round of candidates, first).
     """
     from autopreset.data import build_cache
     from autopreset.pipeline._data import Prepared, mirror_check, working_resolution
@@ -237,6 +238,9 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
         from autopreset.backbones import get_spec
 
         mine = [(rank, c) for rank, c in mine if get_spec(c["config"]["backbone"]).tier in tiers]
+    if sources:
+        mine = [(rank, c) for rank, c in mine
+                if str(c.get("source") or "").startswith(tuple(sources))]
     loaded = [load_task(t) for t in tasks]
     names = [t.name for t in loaded]
     if len(set(names)) != len(names):

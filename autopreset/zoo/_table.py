@@ -129,6 +129,15 @@ class ZooTable:
                         tuple(self.configs[i] for i in ci), self.acc[ix], self.seconds[ix],
                         self.latency_ms[ix], self.failed[ix], self.files, self.machines)
 
+    def without_born_of(self, task: str) -> "ZooTable":
+        """The table without the candidates made from ``task``'s own curves (local candidates,
+        ``source`` ``local:<task>:...``: :func:`~._candidates.local_candidates`), for a fold
+        that leaves ``task`` out: what was chosen on a task's validation split must not stand
+        for transfer to it."""
+        keep = [i for i, c in enumerate(self.configs)
+                if not str(c.get("source") or "").startswith(f"local:{task}:")]
+        return self if len(keep) == len(self.configs) else self.subset(configs=keep)
+
 
 def normalized_regret(value: np.ndarray) -> np.ndarray:
     """(T, C) values (higher is better) to (best - v) / (best - worst) per task, in [0, 1]."""

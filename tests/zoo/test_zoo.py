@@ -275,3 +275,71 @@ def test_preference_groups_keep_the_fastest_thirds_of_the_backbones_by_measured_
     assert g["latency"].tolist() == [True, True, False, False]     # ceil(4 / 3) = 2 backbones
     assert g["balanced"].tolist() == [True, True, True, False]     # ceil(8 / 3) = 3
     assert g["accuracy"].all()
+
+
+# ---------------------------------------------------------------------------- local candidates
+
+def test_local_candidates_are_valid_neighbours_of_each_tasks_incumbent(zoo):
+    from autopreset.backbones import get_spec
+    from autopreset.training import resolve_config
+    from autopreset.zoo import config_id, local_candidates
+
+    table = ZooTable.load(zoo)
+    assert table.tasks == ("t1", "t2", "t3")
+    made = local_candidates(table, per_task=3)
+    assert made == local_candidates(table, per_task=3)             # reproducible
+    assert len(made) == 9 and len({c["id"] for c in made}) == 9
+    parents = {"t1": "A", "t2": "B", "t3": "C"}                     # each task's best config
+    by_id = {c["id"]: c["config"] for c in table.configs}
+    for c in made:
+        kind, task, parent = c["source"].split(":")
+        assert kind == "local" and parents[task] == parent
+        assert c["id"] == config_id(c["config"]) and c["id"] not in by_id
+        old, new = by_id[parent], c["config"]
+        changed = {k for k in old if old[k] != new[k]} - {"momentum"}
+        assert 1 <= len(changed) <= 2, changed                     # two moves (one may no-op)
+        assert get_spec(new["backbone"]).tier == get_spec(old["backbone"]).tier
+        assert 1e-4 <= new["lr"] <= 0.1 and 1e-6 <= new["weight_decay"] <= 1e-2
+        resolve_config(new)
+    # what is already a candidate is not made again
+    again = local_candidates(table, per_task=3, existing=[c["id"] for c in made])
+    assert not {c["id"] for c in again} & {c["id"] for c in made}
+
+
+def test_a_fold_drops_the_candidates_made_from_the_task_it_leaves_out(zoo):
+    from autopreset.zoo._replay import loo_portfolio
+
+    table = ZooTable.load(zoo)
+    local = [dict(c, source=f"local:{t}:x") for c, t in zip(table.configs, ("t1", "t2", "t1"))]
+    table = ZooTable(table.tasks, table.task_info, tuple(local) + table.configs[3:], table.acc,
+                     table.seconds, table.latency_ms, table.failed)
+    fold = table.without_born_of("t1")
+    assert [c["id"] for c in fold.configs] == ["B", "D"]
+    assert fold.acc.shape == (3, 2, 27) and np.array_equal(fold.acc[:, 0], table.acc[:, 1])
+    assert table.without_born_of("t3") is table
+    picked = loo_portfolio(table, "t1", k=4, tiers=("tiny",))
+    assert {c["lr"] for c in picked} == {c["config"]["lr"] for c in fold.configs}
+
+
+def test_zoo_candidates_command_appends_local_candidates_and_run_can_take_them_first(zoo, tmp_path):
+    from autopreset.zoo import run_zoo
+
+    first = [{"id": c, "config": {"backbone": "test_resnet", "lr": 0.01 * (r + 1),
+                                  "batch_size": 32, "momentum": 0.9, "weight_decay": 1e-4,
+                                  "optimizer": "sgd", "label_smoothing": 0.1, "crop_scale": 0.25},
+              "source": "sampled:tiny"} for r, c in enumerate("ABCD")]
+    (zoo / "candidates.json").write_text(json.dumps(
+        {"format": "autopreset.zoo-candidates/1", "candidates": first}))
+    res = CliRunner().invoke(cli, ["zoo", "candidates", str(zoo), "--local", "2"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((zoo / "candidates.json").read_text())
+    assert doc["candidates"][:4] == first and len(doc["candidates"]) == 10
+    assert all(c["source"].startswith("local:") for c in doc["candidates"][4:])
+    assert "6 local candidate(s)" in res.output
+    (tmp_path / "empty").mkdir()
+    bad = CliRunner().invoke(cli, ["zoo", "candidates", str(tmp_path / "empty"), "--local", "2"])
+    assert bad.exit_code != 0 and "candidates.json" in bad.output
+    # --sources local: a run that would train only those (none of the first round)
+    seen = []
+    counts = run_zoo([], zoo, sources=("local",), max_cells=0, log=seen.append)
+    assert counts["recorded"] == 0 and counts["done_before"] == 0
