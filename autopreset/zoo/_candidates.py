@@ -132,7 +132,9 @@ def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, se
     ``batch_size`` and ``crop_scale`` to a neighbouring value, ``label_smoothing`` redrawn from
     its domain, ``optimizer`` to the other one (SGD gets the space's momentum), ``backbone`` to
     another of the same size tier in the space. Seeded per task: the same table gives the same
-    list."""
+    list. Cheapest first (by the recorded CPU seconds of the table's configs with the same
+    backbone; a backbone it has not recorded last), so that a zoo cut short completes the most
+    of them."""
     from autopreset.backbones import get_spec
     from autopreset.portfolio import load_preset
 
@@ -161,7 +163,12 @@ def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, se
             seen.add(cid)
             made += 1
             out.append({"id": cid, "config": cfg, "source": f"local:{task}:{parent['id']}"})
-    return out
+    cost = table.cost(horizon).mean(axis=0)
+    per_backbone: dict[str, list[float]] = {}
+    for c, s in zip(table.configs, cost):
+        per_backbone.setdefault(c["config"]["backbone"], []).append(float(s))
+    est = {b: float(np.median(v)) for b, v in per_backbone.items()}
+    return sorted(out, key=lambda c: est.get(c["config"]["backbone"], np.inf))
 
 
 def _move(cfg: dict, key: str, space: dict, rng, get_spec) -> None:
