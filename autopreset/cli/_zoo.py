@@ -166,7 +166,13 @@ def status_command(zoo: str, horizon: int) -> None:
               help="Number of configs in the portfolio.")
 @click.option("--tasks", default="", help="Comma-separated tasks to build on (default: all).")
 @click.option("--exclude", default="", help="Comma-separated tasks to leave out.")
-def portfolio_command(zoo, output, name, tiers, horizon, k, tasks, exclude):
+@click.option("--inner", default="hyperband", show_default=True,
+              type=click.Choice(["hyperband", "curve_stopping"]),
+              help="What fit runs after the portfolio (the replay study's verdict: "
+                   "benchmarks/results/portfolio_replay.md).")
+@click.option("--proposals", default="random", show_default=True,
+              help="What proposes its configs: random, bayesopt_forest, evolution, ...")
+def portfolio_command(zoo, output, name, tiers, horizon, k, tasks, exclude, inner, proposals):
     """Build a preset from ZOO's records: a greedy portfolio that minimizes mean normalized regret."""
     from autopreset.backbones import TIERS
     from autopreset.errors import InputError
@@ -191,7 +197,7 @@ def portfolio_command(zoo, output, name, tiers, horizon, k, tasks, exclude):
     argv = " ".join(["autopreset zoo portfolio", *sys.argv[3:]]) if len(sys.argv) > 2 else ""
     doc = build_preset(table, name=stem, tiers=tier_list, horizon=horizon, k=k,
                        command=argv or f"autopreset zoo portfolio {zoo} -o {output}",
-                       zoo_dir=os.path.normpath(zoo))
+                       zoo_dir=os.path.normpath(zoo), inner=inner, proposals=proposals)
     written = save_preset(Preset.from_json(doc), output)
     click.echo(f"wrote {written} ({stem}: {len(doc['portfolio'])} configs from "
                f"{len(table.configs)} x {len(table.tasks)} tasks)")

@@ -239,6 +239,11 @@ class FitRun:
                 [f"resolution: {d.resolution}px, set with --resolution"]
                 if opt.resolution is not None else [])
             notes.append(fidelity_note)
+            hb = self.preset.hyperband
+            if (hb.proposals, hb.inner) != ("random", "hyperband"):
+                notes.append(f"after the portfolio: {hb.inner.replace('_', ' ')} with "
+                             f"{hb.proposals} proposals over the narrowed space (preset "
+                             f"{self.preset.name!r})")
             plan = dataclasses.replace(plan, flip=mirror.flip, weights=dict(self.weights),
                                        weights_from=self.weights_from, notes=notes + plan.notes)
             self.state = RunState(
@@ -388,9 +393,11 @@ class FitRun:
         from ._runfolder import journal_spent
 
         st, opt = self.state, self.options
+        hb = self.preset.hyperband           # what runs after the portfolio: the preset says
         self.scheduler = PortfolioHyperband(space=self.preset.space, plan=st.plan.schedule(),
                                             allowed=set(st.preference.allowed), mode=self.data.kind.mode,
-                                            random_state=st.seed)
+                                            random_state=st.seed, proposals=hb.proposals,
+                                            inner=hb.inner)
         spent_before = journal_spent(self.folder) if self.resumed else 0.0
         self.progress.scheduler = self.scheduler
         on_event = self.progress.on_event

@@ -78,6 +78,17 @@ class HyperbandSettings:
     min_resource: int = 1
     max_resource: int = 27
     resource: str = "epochs"
+    proposals: str = "random"         # what proposes configs after the portfolio (a searcher)
+    inner: str = "hyperband"          # what runs them: hyperband or curve_stopping
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"eta": self.eta, "min_resource": self.min_resource,
+               "max_resource": self.max_resource, "resource": self.resource}
+        if self.proposals != "random":
+            out["proposals"] = self.proposals
+        if self.inner != "hyperband":
+            out["inner"] = self.inner
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,9 +133,7 @@ class Preset:
             "space": space_to_json(self.space),
             "portfolio": entries,
             "tiers": dict(self.tiers),
-            "hyperband": {"eta": self.hyperband.eta, "min_resource": self.hyperband.min_resource,
-                          "max_resource": self.hyperband.max_resource,
-                          "resource": self.hyperband.resource},
+            "hyperband": self.hyperband.to_json(),
         }
 
     @classmethod

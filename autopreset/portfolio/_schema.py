@@ -27,6 +27,10 @@ SCHEMA_ID = "urn:autopreset:schema:preset:1"
 SCHEMA_FILE = "preset.schema.json"
 TIERS = ("tiny", "small", "medium", "large")
 RESOURCE_KINDS = ("epochs", "data_fraction", "resolution")
+#: What may propose the configs after the portfolio (autopreset.searchers' names less grid and
+#: list; a test keeps them in step) and what runs them (PortfolioHyperband.INNER).
+PROPOSALS = ("random", "bayesopt", "bayesopt_gp", "bayesopt_forest", "annealing", "evolution")
+INNER = ("hyperband", "curve_stopping")
 PREFERENCES = ("latency", "balanced", "accuracy")
 COLOURS = ("colour", "greyscale", "mixed")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -229,6 +233,15 @@ PRESET_SCHEMA: dict[str, Any] = {
                 "max_resource": _int("The most resource a trial gets.", 1, MAX_RESOURCE),
                 "resource": {"enum": list(RESOURCE_KINDS),
                              "description": "What the resource counts (epochs by default)."},
+                "proposals": {"enum": list(PROPOSALS),
+                              "description": "What proposes the new configs over the narrowed "
+                                             "space (default random, Hyperband's own)."},
+                "inner": {"enum": list(INNER),
+                          "description": "What runs them: hyperband (the default: brackets of "
+                                         "successive halving, ASHA with several workers) or "
+                                         "curve_stopping (each trains towards the schedule's end "
+                                         "and stops once its learning curve cannot beat the "
+                                         "best; Domhan et al., 2015)."},
             }),
     },
 }

@@ -141,10 +141,13 @@ def _versions() -> dict:
 
 def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon: int = 27,
                  k: int = 12, description: str = "", command: str = "",
-                 zoo_dir: str = "zoo_results") -> dict:
+                 zoo_dir: str = "zoo_results", proposals: str = "random",
+                 inner: str = "hyperband") -> dict:
     """A preset document: the greedy portfolio of ``table``'s configs in ``tiers`` at
     ``horizon``, the default preset's space widened to every config it holds, and provenance
-    (zoo files and their hashes, tasks, machines, date, versions, the command)."""
+    (zoo files and their hashes, tasks, machines, date, versions, the command). ``proposals``
+    and ``inner``: what fit runs after the portfolio (the replay study decides:
+    benchmarks/portfolio_replay.py)."""
     from autopreset.backbones import get_spec
     from autopreset.portfolio import load_preset
     from autopreset.space import Ordinal, space_to_json
@@ -231,7 +234,9 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
         },
         "space": space_to_json(space),
         "portfolio": entries,
-        "hyperband": {"eta": 3, "min_resource": 1, "max_resource": int(horizon), "resource": "epochs"},
+        "hyperband": {"eta": 3, "min_resource": 1, "max_resource": int(horizon), "resource": "epochs",
+                      **({"proposals": proposals} if proposals != "random" else {}),
+                      **({"inner": inner} if inner != "hyperband" else {})},
     }
     from autopreset.portfolio import Preset
 

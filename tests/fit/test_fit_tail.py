@@ -48,3 +48,19 @@ def test_no_tail_where_the_serving_size_has_brackets(tiny_data, tiny_preset_file
     plan(tiny_data, tiny_preset_file, tmp_path / "run", 90)
     out = capsys.readouterr().out
     assert "Hyperband plan:" in out and "trains at 32px" not in out
+
+
+def test_the_presets_search_after_the_portfolio_is_in_the_plan(tiny_data, tiny_preset_file,
+                                                                tmp_path, monkeypatch, capsys):
+    import json
+
+    doc = json.loads(tiny_preset_file.read_text())
+    doc["hyperband"]["inner"] = "curve_stopping"
+    preset = tmp_path / "cs.json"
+    preset.write_text(json.dumps(doc))
+    slow_machine(monkeypatch, ips=200.0)
+    plan(tiny_data, preset, tmp_path / "run", 90)
+    out = capsys.readouterr().out
+    assert "after the portfolio: curve stopping with random proposals" in out
+    plan(tiny_data, tiny_preset_file, tmp_path / "run", 90)
+    assert "after the portfolio:" not in capsys.readouterr().out

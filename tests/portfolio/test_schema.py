@@ -114,3 +114,25 @@ def test_an_old_card_still_loads_and_export_warns_of_its_paths(tmp_path):
     assert "edit them before sharing" in warnings[-1]
     clean = CliRunner().invoke(cli, ["presets", "export", "latency", "-o", str(tmp_path / "l.json")])
     assert clean.exit_code == 0 and clean.stderr == ""
+
+
+def test_what_runs_after_the_portfolio_is_preset_data_in_step_with_the_scheduler():
+    from autopreset.portfolio import Preset
+    from autopreset.portfolio._schema import INNER, PROPOSALS
+    from autopreset.schedulers import PortfolioHyperband
+    from autopreset.searchers import SEARCHER_NAMES
+
+    assert set(PROPOSALS) == set(SEARCHER_NAMES) - {"grid", "list"}
+    assert INNER == PortfolioHyperband.INNER
+    doc = load_preset("default").to_json()
+    assert "inner" not in doc["hyperband"] and "proposals" not in doc["hyperband"]
+    assert load_preset("default").hyperband.inner == "hyperband"
+    cs = copy.deepcopy(doc)
+    cs["hyperband"].update(inner="curve_stopping", proposals="bayesopt_forest")
+    p = Preset.from_json(cs)
+    assert (p.hyperband.inner, p.hyperband.proposals) == ("curve_stopping", "bayesopt_forest")
+    assert Preset.from_json(p.to_json()) == p
+    bad = copy.deepcopy(doc)
+    bad["hyperband"]["inner"] = "asha"
+    with pytest.raises(ValueError, match="hyperband.inner"):
+        Preset.from_json(bad)

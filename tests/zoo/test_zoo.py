@@ -152,6 +152,15 @@ def test_zoo_portfolio_command_writes_a_preset_that_presets_validate_accepts(zoo
     assert res.exit_code == 0 and "ok:" in res.output
     res = runner.invoke(cli, ["zoo", "portfolio", str(zoo), "-o", str(out), "--tiers", "huge"])
     assert res.exit_code == 2 and "--tiers" in res.output
+    assert "inner" not in doc["hyperband"]                 # fit's default search after it
+    cs = tmp_path / "cs.json"
+    res = runner.invoke(cli, ["zoo", "portfolio", str(zoo), "-o", str(cs), "--tiers", "tiny",
+                              "-k", "2", "--inner", "curve_stopping"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(cs.read_text())["hyperband"]["inner"] == "curve_stopping"
+    res = runner.invoke(cli, ["zoo", "portfolio", str(zoo), "-o", str(cs), "--tiers", "tiny",
+                              "--proposals", "nonsense"])
+    assert res.exit_code != 0 and "hyperband.proposals" in res.output
 
 
 def test_zoo_status_counts_cells_and_complete_configs(zoo):
