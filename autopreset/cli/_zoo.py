@@ -149,8 +149,13 @@ def status_command(zoo: str, horizon: int) -> None:
     for name in sorted(per_task):
         click.echo(f"{name:<18} {len(per_task[name]):>4} config(s)")
     total = f" of {n_cand} candidates" if n_cand else ""
+    source = {r["config_id"]: str(r.get("source") or "given").split(":")[0] for r in rows}
+    kinds: dict[str, int] = {}
+    for cid in complete:
+        kinds[source[cid]] = kinds.get(source[cid], 0) + 1
+    by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     click.echo(f"{len(rows)} cell(s) over {len(per_task)} task(s); {len(complete)} config(s){total} "
-               f"recorded on every task")
+               f"recorded on every task" + (f" ({by_kind})" if by_kind else ""))
 
 
 @zoo_group.command("portfolio")

@@ -167,6 +167,7 @@ def test_zoo_status_counts_cells_and_complete_configs(zoo):
     res = CliRunner().invoke(cli, ["zoo", "status", str(zoo)])
     assert res.exit_code == 0
     assert "13 cell(s) over 3 task(s); 4 config(s)" in res.output
+    assert res.output.rstrip().endswith("recorded on every task (4 sampled)")
 
 
 # ---------------------------------------------------------------------------- candidates and tasks
