@@ -112,6 +112,7 @@ def candidates_command(zoo, per_task, horizon, tiers, seed):
     from autopreset.backbones import TIERS
     from autopreset.errors import InputError
     from autopreset.zoo import ZooTable, local_candidates
+    from autopreset.zoo._run import write_candidates
 
     tier_list = tuple(t.strip() for t in tiers.split(",") if t.strip())
     if not tier_list or any(t not in TIERS for t in tier_list):
@@ -123,13 +124,11 @@ def candidates_command(zoo, per_task, horizon, tiers, seed):
     table = ZooTable.load(zoo, horizon=horizon)
     new = local_candidates(table, per_task=per_task, horizon=horizon, seed=seed, tiers=tier_list,
                            existing=[c["id"] for c in doc["candidates"]])
-    doc["candidates"] = list(doc["candidates"]) + new
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, path)
+    every = list(doc["candidates"]) + new
+    write_candidates(zoo, every)
     click.echo(f"{path}: {len(new)} local candidate(s) added around the incumbents of "
                f"{len(table.tasks)} task(s) ({len(table.configs)} configs recorded on all); "
-               f"{len(doc['candidates'])} candidates in all")
+               f"{len(every)} candidates in all")
 
 
 @zoo_group.command("status")

@@ -126,8 +126,7 @@ def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, se
     already a candidate (``existing``: ids) or made twice. The incumbent: the config of best
     value at ``horizon`` on the task among those whose backbone is of ``tiers`` (the lowest-ranked
     of a tie; the default leaves out the large tier, which a CPU zoo does not record). Each
-    neighbour changes two
-    of :data:`LOCAL_MOVES`: ``lr`` and ``weight_decay`` by a log-uniform factor up to
+    neighbour changes two of :data:`LOCAL_MOVES`: ``lr`` and ``weight_decay`` by a log-uniform factor up to
     :data:`LR_FACTOR` / :data:`WD_FACTOR` either way (within the default space's bounds),
     ``batch_size`` and ``crop_scale`` to a neighbouring value, ``label_smoothing`` redrawn from
     its domain, ``optimizer`` to the other one (SGD gets the space's momentum), ``backbone`` to
@@ -135,7 +134,6 @@ def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, se
     list. Cheapest first (by the recorded CPU seconds of the table's configs with the same
     backbone; a backbone it has not recorded last), so that a zoo cut short completes the most
     of them."""
-    from autopreset.backbones import get_spec
     from autopreset.portfolio import load_preset
 
     space = dict(load_preset("default").space)
@@ -155,7 +153,7 @@ def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, se
             moves = rng.choice(len(LOCAL_MOVES), size=2, replace=False)
             cfg = dict(parent["config"])
             for m in moves:
-                _move(cfg, LOCAL_MOVES[int(m)], space, rng, get_spec)
+                _move(cfg, LOCAL_MOVES[int(m)], space, rng)
             cfg = _round(cfg)
             cid = config_id(cfg)
             if cid in seen or cfg == parent["config"]:
@@ -171,7 +169,10 @@ def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, se
     return sorted(out, key=lambda c: est.get(c["config"]["backbone"], np.inf))
 
 
-def _move(cfg: dict, key: str, space: dict, rng, get_spec) -> None:
+def _move(cfg: dict, key: str, space: dict, rng) -> None:
+    """Change ``cfg[key]`` as :func:`local_candidates` says, in place."""
+    from autopreset.backbones import get_spec
+
     if key in ("lr", "weight_decay"):
         dom = space[key]
         f = LR_FACTOR if key == "lr" else WD_FACTOR
@@ -181,8 +182,13 @@ def _move(cfg: dict, key: str, space: dict, rng, get_spec) -> None:
         values = list(space["batch_size"].values) if key == "batch_size" else list(CROP_SCALES)
         cur = cfg.get(key, values[0])
         i = values.index(cur) if cur in values else int(np.argmin([abs(v - cur) for v in values]))
-        cfg[key] = values[int(np.clip(i + (1 if rng.random() < 0.5 else -1), 0, len(values) - 1))
-                          if 0 < i < len(values) - 1 else (1 if i == 0 else len(values) - 2)]
+        if i == 0:                      # an end of the list has one neighbour
+            j = 1
+        elif i == len(values) - 1:
+            j = i - 1
+        else:
+            j = i + (1 if rng.random() < 0.5 else -1)
+        cfg[key] = values[j]
     elif key == "label_smoothing":
         dom = space["label_smoothing"]
         cfg[key] = float(rng.uniform(dom.low, dom.high))

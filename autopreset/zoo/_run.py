@@ -196,6 +196,16 @@ def train_cell(task: ZooTask, cache, config: dict, *, horizon: int, flip: bool, 
             "augment": cfg["augment"], "wall_s": round(time.perf_counter() - t0, 3)}
 
 
+def write_candidates(out: str | os.PathLike, candidates: list[dict]) -> Path:
+    """``OUT/candidates.json`` holding ``candidates``, written atomically."""
+    path = Path(out) / "candidates.json"
+    doc = {"format": "autopreset.zoo-candidates/1", "candidates": list(candidates)}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
 def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] | None = None,
             shard: tuple[int, int] = (0, 1), horizon: int = 27, device: str = "cpu",
             threads: int = 1, seed: int = 0, max_cells: int | None = None,
@@ -228,10 +238,7 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
             candidates = json.loads(cand_path.read_text())["candidates"]
         else:
             candidates = make_candidates()
-            doc = {"format": "autopreset.zoo-candidates/1", "candidates": candidates}
-            tmp = cand_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(doc, indent=1) + "\n")
-            os.replace(tmp, cand_path)
+            write_candidates(out, candidates)
     i, n = shard
     mine = [(rank, c) for rank, c in enumerate(candidates) if rank % n == i]
     if tiers:
