@@ -11,6 +11,7 @@
 # 5-25 times resnet18's CPU time per step at 32 px (vgg16_bn alone would take about 9 of the
 # zoo's remaining core-hours), so it is recorded on a GPU (zoo_cuda.sh) or last; TIERS= runs all.
 # SOURCES=local records only the second round of candidates (`autopreset zoo candidates`).
+# ORDER=cheapest records the configs cheapest to complete on every task first (default: rank).
 set -eu
 STOP=${1:-2h}
 TASKS=${2:-/work/zoo/tasks}
@@ -22,6 +23,6 @@ mkdir -p "$TASKS"
 "$PY" -m autopreset zoo tasks "$TASKS" > /dev/null
 for i in $(seq 0 $((N - 1))); do
     nohup nice -n "${NICE:-0}" taskset -c "$i" "$PY" -m autopreset zoo run "$TASKS"/*/ --out zoo_results \
-        --shard "$i/$N" --threads 1 --stop-after "$STOP" ${TIERS:+--tiers "$TIERS"} ${SOURCES:+--sources "$SOURCES"} > "$(dirname "$TASKS")/shard$i.log" 2>&1 &
+        --shard "$i/$N" --threads 1 --stop-after "$STOP" ${TIERS:+--tiers "$TIERS"} ${SOURCES:+--sources "$SOURCES"} ${ORDER:+--order "$ORDER"} > "$(dirname "$TASKS")/shard$i.log" 2>&1 &
 done
 echo "started $N shard(s) until $STOP; logs in $(dirname "$TASKS")/shard*.log"

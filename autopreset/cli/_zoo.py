@@ -62,11 +62,14 @@ def tasks_command(out: str, only: str, seed: int, list_only: bool) -> None:
               "(comma-separated: tiny, small, medium, large).")
 @click.option("--sources", default="", help="Only candidates whose source starts with one of "
               "these (comma-separated: curated, sampled, local).")
+@click.option("--order", default="rank", show_default=True, type=click.Choice(["rank", "cheapest"]),
+              help="Record configs in candidate rank, or those cheapest to complete on every "
+              "task first (their missing cells priced by recorded seconds per cell).")
 @click.option("--max-cells", default=None, type=int, help="Stop after recording this many cells.")
 @click.option("--stop-after", default=None, type=DURATION,
               help="Start no new cell after this long (e.g. 2h); rerun to continue.")
 def run_command(tasks, out, shard, horizon, device, threads, configs_file, tiers, sources,
-                max_cells, stop_after):
+                order, max_cells, stop_after):
     """Record a learning curve of every candidate config on every task in TASKS (folders).
 
     Resumable: cells already recorded under OUT/records/ are skipped, so rerun the same command
@@ -89,7 +92,7 @@ def run_command(tasks, out, shard, horizon, device, threads, configs_file, tiers
                       for c in raw]
     counts = run_zoo(list(tasks), out, candidates=candidates, shard=parse_shard(shard),
                      horizon=horizon, device=device, threads=threads, max_cells=max_cells,
-                     stop_after_s=stop_after, tiers=tier_list or None,
+                     stop_after_s=stop_after, tiers=tier_list or None, order=order,
                      sources=tuple(x.strip() for x in sources.split(",") if x.strip()) or None,
                      log=lambda line: click.echo(line))
     click.echo(f"zoo: {counts['recorded']} cell(s) recorded ({counts['failed']} failed), "

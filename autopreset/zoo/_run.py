@@ -206,11 +206,45 @@ def write_candidates(out: str | os.PathLike, candidates: list[dict]) -> Path:
     return path
 
 
+def cheapest_first(mine: list[tuple[int, dict]], records: list[dict], task_keys: list[str],
+                   horizon: int) -> list[tuple[int, dict]]:
+    """Reorder (rank, candidate) pairs by the seconds each still needs to be complete on every
+    task: its missing cells times the median recorded wall seconds of a cell of its backbone.
+    A backbone never recorded is priced from its GMACs at 224 px against the recorded backbones'
+    median seconds per GMAC; with no records at all the rank order is kept. Ties keep rank."""
+    from autopreset.backbones import get_spec
+
+    walls: dict[str, list[float]] = {}
+    for r in records:
+        if r.get("horizon") == horizon and r.get("error") is None and r.get("wall_s"):
+            walls.setdefault(r["config"]["backbone"], []).append(float(r["wall_s"]))
+    if not walls:
+        return list(mine)
+    per_cell = {b: float(np.median(w)) for b, w in walls.items()}
+    per_gmac = float(np.median([s / max(get_spec(b).gmacs_224, 1e-3) for b, s in per_cell.items()]))
+    have: dict[str, int] = {}
+    keys = set(task_keys)
+    for r in records:
+        if r.get("horizon") == horizon and r["task"]["key"] in keys:
+            have[r["config_id"]] = have.get(r["config_id"], 0) + 1
+
+    def cost(item):
+        rank, cand = item
+        b = cand["config"]["backbone"]
+        cell = per_cell.get(b)
+        if cell is None:
+            cell = per_gmac * max(get_spec(b).gmacs_224, 1e-3)
+        left = max(len(keys) - have.get(cand["id"], 0), 0)
+        return (left * cell, rank)
+
+    return sorted(mine, key=cost)
+
+
 def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] | None = None,
             shard: tuple[int, int] = (0, 1), horizon: int = 27, device: str = "cpu",
             threads: int = 1, seed: int = 0, max_cells: int | None = None,
             tiers: tuple[str, ...] | None = None, sources: tuple[str, ...] | None = None,
-            stop_after_s: float | None = None, log: Callable[[str], None] = print,
+            order: str = "rank", stop_after_s: float | None = None, log: Callable[[str], None] = print,
             clock=time.monotonic) -> dict:
     """Record every missing cell of this shard; returns counts. See the module docstring.
 
@@ -221,6 +255,9 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
     the configs whose backbone is of those size tiers (say, a GPU takes the medium and large ones
     while CPU shards work through the rest). ``sources`` keeps only the candidates whose
     ``source`` starts with one of them (``local``: the second round of candidates, first).
+    ``order="cheapest"`` records the configs that are cheapest to complete first (see
+    :func:`cheapest_first`) instead of in candidate rank, so a session ends with as many configs
+    complete on every task as its time allows.
     """
     from autopreset.data import build_cache
     from autopreset.pipeline._data import Prepared, mirror_check, working_resolution
@@ -248,11 +285,16 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
     if sources:
         mine = [(rank, c) for rank, c in mine
                 if str(c.get("source") or "").startswith(tuple(sources))]
+    if order not in ("rank", "cheapest"):
+        raise InputError(f"--order {order!r}: choose rank or cheapest")
     loaded = [load_task(t) for t in tasks]
     names = [t.name for t in loaded]
     if len(set(names)) != len(names):
         raise InputError(f"two tasks are named {sorted(n for n in names if names.count(n) > 1)[0]!r}")
-    done = {(r["task"]["key"], r["config_id"], r["horizon"]) for r in read_records(out)}
+    records = read_records(out)
+    done = {(r["task"]["key"], r["config_id"], r["horizon"]) for r in records}
+    if order == "cheapest":
+        mine = cheapest_first(mine, records, [t.key for t in loaded], int(horizon))
     info = machine_info(device, threads)
     tag = f"{platform.node() or 'host'}-shard{i}of{n}".replace(os.sep, "_")
     path = out / "records" / f"{tag}.jsonl"

@@ -353,3 +353,23 @@ def test_zoo_candidates_command_appends_local_candidates_and_run_can_take_them_f
     seen = []
     counts = run_zoo([], zoo, sources=("local",), max_cells=0, log=seen.append)
     assert counts["recorded"] == 0 and counts["done_before"] == 0
+
+
+def test_cheapest_first_orders_configs_by_the_seconds_they_still_need_on_every_task():
+    from autopreset.zoo._run import cheapest_first
+
+    keys = ["t1@0", "t2@0", "t3@0"]
+    # resnet50 cells took 100 s, test_resnet cells 2 s; "half" has 2 of 3 resnet50 cells already.
+    rows = [_record(t, "half", _flat(0.5), seconds=100 / 27, backbone="resnet50") for t in ("t1", "t2")]
+    rows += [_record("t1", "small", _flat(0.5), seconds=2 / 27)]
+    for r in rows:
+        r["wall_s"] = sum(r["epochs"]["seconds"])
+    cand = lambda cid, bb: {"id": cid, "config": {"backbone": bb}}      # noqa: E731
+    mine = [(0, cand("big", "resnet50")), (1, cand("half", "resnet50")), (2, cand("small", "test_resnet")),
+            (3, cand("small2", "test_resnet")), (4, cand("unseen", "resnet18"))]
+    order = [c["id"] for _, c in cheapest_first(mine, rows, keys, 27)]
+    # small: 2 cells x 2 s; small2: 3 x 2 s (ties keep rank); half: 1 x 100 s;
+    # resnet18 priced from its GMACs against the recorded seconds per GMAC; big: 3 x 100 s.
+    assert order[:2] == ["small", "small2"] and order[-1] == "big" and "half" in order[2:4]
+    assert cheapest_first(mine, [], keys, 27) == mine                  # nothing recorded: rank order
+    assert [c["id"] for _, c in cheapest_first(mine, rows, keys, 9)] == [c["id"] for _, c in mine]
