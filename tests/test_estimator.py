@@ -80,6 +80,7 @@ def tiny_preset(path):
     from autopreset.portfolio import load_preset
 
     obj = load_preset("default").to_json()
+    obj["space"]["params"].pop("crop_scale", None)   # fit sets the crop from the schedule
     backbones = ["test_resnet", "test_efficientnet"]
     obj["name"] = "tiny-estimator-test"
     obj["space"]["params"]["backbone"]["values"] = backbones

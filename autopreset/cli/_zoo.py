@@ -179,7 +179,11 @@ def status_command(zoo: str, horizon: int) -> None:
                    "benchmarks/results/portfolio_replay.md).")
 @click.option("--proposals", default="random", show_default=True,
               help="What proposes its configs: random, bayesopt_forest, evolution, ...")
-def portfolio_command(zoo, output, name, tiers, horizon, k, tasks, exclude, inner, proposals):
+@click.option("--max-resource", default=None, type=click.IntRange(1, 10_000),
+              help="Longest schedule (epochs) fit may give a trial when the budget allows "
+                   "(default: --horizon; the portfolio is ranked at --horizon either way).")
+def portfolio_command(zoo, output, name, tiers, horizon, k, tasks, exclude, inner, proposals,
+                      max_resource):
     """Build a preset from ZOO's records: a greedy portfolio that minimizes mean normalized regret."""
     from autopreset.backbones import TIERS
     from autopreset.errors import InputError
@@ -204,7 +208,8 @@ def portfolio_command(zoo, output, name, tiers, horizon, k, tasks, exclude, inne
     argv = " ".join(["autopreset zoo portfolio", *sys.argv[3:]]) if len(sys.argv) > 2 else ""
     doc = build_preset(table, name=stem, tiers=tier_list, horizon=horizon, k=k,
                        command=argv or f"autopreset zoo portfolio {zoo} -o {output}",
-                       zoo_dir=os.path.normpath(zoo), inner=inner, proposals=proposals)
+                       zoo_dir=os.path.normpath(zoo), inner=inner, proposals=proposals,
+                       max_resource=max_resource)
     written = save_preset(Preset.from_json(doc), output)
     click.echo(f"wrote {written} ({stem}: {len(doc['portfolio'])} configs from "
                f"{len(table.configs)} x {len(table.tasks)} tasks)")

@@ -1,12 +1,18 @@
-"""Rebuild the shipped presets (default.json, latency.json, accuracy.json) from this curation.
+"""The hand-curated presets (default, latency, accuracy): the portfolios shipped before the zoo.
 
-    .venv/bin/python -m autopreset.presets._curate            # write the three JSON files
-    .venv/bin/python -m autopreset.presets._curate --measure  # re-measure latencies, print tiers
+    .venv/bin/python -m autopreset.presets._curate --out DIR   # write the three JSON files to DIR
+    .venv/bin/python -m autopreset.presets._curate --measure   # re-measure latencies, print tiers
 
-Until the zoo (a later issue) builds portfolios from recorded learning curves, the portfolios
-are hand-curated from published training recipes, adapted to training from scratch on small
-images (28-32 px) on a CPU within minutes, and ordered by what benchmarks/portfolio_mnist.py
-measured (27 candidates, 3 epochs on MNIST-5k at 32 px; see CURATION below):
+The shipped presets (presets/ at the top of the repository) are built by the zoo from recorded
+learning curves (``bash benchmarks/zoo_presets.sh``). These curated ones stay as the zoo's
+reference: their configs are the zoo's first candidates (``autopreset.zoo.make_candidates``),
+their default space is the space the zoo draws from and writes its portfolios in, and
+leave-one-task-out compares the zoo's portfolios with theirs (benchmarks/portfolio_lodo.py).
+
+The portfolios are hand-curated from published training recipes, adapted to training from
+scratch on small images (28-32 px) on a CPU within minutes, and ordered by what
+benchmarks/portfolio_mnist.py measured (27 candidates, 3 epochs on MNIST-5k at 32 px; see
+CURATION below):
 
 - batches of 16-32 (small datasets need updates: batch 128 is 25 per epoch on 3,200 images),
   learning rates scaled to them (about linearly for SGD, Goyal et al. 2017; about with the
@@ -289,9 +295,10 @@ def measure(names: list[str], repeats: int = 15) -> dict[str, tuple[float, float
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--measure", action="store_true", help="re-measure latencies and print tiers")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "presets"),
-                    help="folder for the JSON files (the repository's presets/, which the package links)")
+    ap.add_argument("--out", help="folder for the JSON files (not presets/: the zoo builds those)")
     args = ap.parse_args()
+    if not args.measure and not args.out:
+        ap.error("--out DIR is required (the shipped presets/ are built by benchmarks/zoo_presets.sh)")
     if args.measure:
         for n, (p, ms) in measure(list(LATENCY_MS)).items():
             print(f"{n:24s} {p:7.2f} M {ms:7.2f} ms  (recorded {LATENCY_MS[n]:.2f} ms, tier {tier(n)})")

@@ -55,15 +55,27 @@ def _round(config: dict) -> dict:
     return out
 
 
+def zoo_space() -> dict:
+    """The space the zoo's candidates are drawn from and its portfolios are written in: the
+    hand-curated default preset's (fixed, so that rebuilding the shipped presets from the zoo
+    does not move the zoo's own space)."""
+    from autopreset.presets._curate import build
+
+    return dict(build("default").space)
+
+
 def curated() -> list[tuple[dict, str]]:
-    """Distinct configs of the shipped presets, in preset order (default first)."""
-    from autopreset.portfolio import list_presets, load_preset
+    """Distinct configs of the hand-curated presets (:mod:`autopreset.presets._curate`, the
+    portfolios shipped before the zoo built them) and the shipped fine-tuning preset, default
+    first, then by name; fine-tuning recipes are skipped (the zoo trains from scratch)."""
+    from autopreset.portfolio import load_preset
+    from autopreset.presets._curate import PRESETS, build
     from autopreset.training import FINETUNE_KEYS
 
-    names = ["default"] + [n for n in list_presets() if n != "default"]
+    names = ["default"] + sorted([n for n in PRESETS if n != "default"] + ["finetune"])
     seen: dict[str, tuple[dict, str]] = {}
     for name in names:
-        for i, entry in enumerate(load_preset(name).portfolio):
+        for i, entry in enumerate((build(name) if name in PRESETS else load_preset(name)).portfolio):
             if any(k in entry.config for k in FINETUNE_KEYS):
                 continue      # recipes for backbones that start from weights: the zoo trains from scratch
             cfg = _round({**entry.config, "crop_scale": entry.config.get("crop_scale", CURATED_CROP_SCALE)})
@@ -79,10 +91,9 @@ def make_candidates(n_sampled: int = 96, seed: int = 0) -> list[dict]:
     random order (a zoo cut short is then a random subset of the rest).
     """
     from autopreset.backbones import get_spec
-    from autopreset.portfolio import load_preset
     from autopreset.space import Float, Ordinal, sample
 
-    space = dict(load_preset("default").space)
+    space = zoo_space()
     backbones = list(space["backbone"].values) + [b for b in LARGE_BACKBONES
                                                    if b not in space["backbone"].values]
     by_tier: dict[str, list[str]] = {}
@@ -134,9 +145,7 @@ def local_candidates(table, *, per_task: int = 2, horizon: int | None = None, se
     list. Cheapest first (by the recorded CPU seconds of the table's configs with the same
     backbone; a backbone it has not recorded last), so that a zoo cut short completes the most
     of them."""
-    from autopreset.portfolio import load_preset
-
-    space = dict(load_preset("default").space)
+    space = zoo_space()
     value = table.value(horizon)
     allowed = np.array([t in tiers for t in table.tiers()])
     if not allowed.any():

@@ -142,17 +142,17 @@ def _versions() -> dict:
 def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon: int = 27,
                  k: int = 12, description: str = "", command: str = "",
                  zoo_dir: str = "zoo_results", proposals: str = "random",
-                 inner: str = "hyperband") -> dict:
+                 inner: str = "hyperband", max_resource: int | None = None) -> dict:
     """A preset document: the greedy portfolio of ``table``'s configs in ``tiers`` at
     ``horizon``, the default preset's space widened to every config it holds, and provenance
     (zoo files and their hashes, tasks, machines, date, versions, the command). ``proposals``
     and ``inner``: what fit runs after the portfolio (the replay study decides:
-    benchmarks/portfolio_replay.py)."""
+    benchmarks/portfolio_replay.py). ``max_resource``: the longest schedule fit may give a trial
+    (default ``horizon``; a preset for long budgets may allow more than the zoo recorded)."""
     from autopreset.backbones import get_spec
-    from autopreset.portfolio import load_preset
     from autopreset.space import Ordinal, space_to_json
 
-    from ._candidates import CROP_SCALES
+    from ._candidates import CROP_SCALES, zoo_space
 
     tier_of = table.tiers()
     allowed = np.array([t in tiers for t in tier_of])
@@ -164,8 +164,7 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
     cost = table.cost(horizon).mean(axis=0)
     groups = preference_groups(table, allowed)
     order = greedy_by_preference(value, k, groups, cost=cost)
-    base = load_preset("default")
-    space = dict(base.space)
+    space = zoo_space()
     picked = [table.configs[i]["config"] for i in order]
     latency = {}
     for j, c in enumerate(table.configs):
@@ -234,7 +233,8 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
         },
         "space": space_to_json(space),
         "portfolio": entries,
-        "hyperband": {"eta": 3, "min_resource": 1, "max_resource": int(horizon), "resource": "epochs",
+        "hyperband": {"eta": 3, "min_resource": 1, "max_resource": int(max_resource or horizon),
+                      "resource": "epochs",
                       **({"proposals": proposals} if proposals != "random" else {}),
                       **({"inner": inner} if inner != "hyperband" else {})},
     }

@@ -72,12 +72,11 @@ def replay_space(table: ZooTable | None = None) -> dict:
     space, its backbones followed by the large ones, ``crop_scale`` over ``CROP_SCALES``; with a
     table, widened to hold every recorded config (backbones appended, ordinal values added,
     numeric ranges stretched)."""
-    from autopreset.portfolio import load_preset
     from autopreset.space import Categorical, Float, Int, Ordinal
 
-    from ._candidates import CROP_SCALES, LARGE_BACKBONES
+    from ._candidates import CROP_SCALES, LARGE_BACKBONES, zoo_space
 
-    space = dict(load_preset("default").space)
+    space = zoo_space()
     crop = space.get("crop_scale")
     space["crop_scale"] = Ordinal(sorted(set(CROP_SCALES) | set(getattr(crop, "values", ()))))
     space.setdefault("momentum", Float(0.85, 0.98))

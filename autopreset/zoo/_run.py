@@ -2,8 +2,8 @@
 
 A *cell* is one config trained on one task for ``horizon`` epochs (one learning-rate schedule
 over the horizon, exactly as a fit trial with R = horizon follows it). After each cell one JSON
-line is appended to ``OUT/records/<machine>-shard<i>of<n>.jsonl`` (one write, then fsync):
-the per-epoch validation accuracy and loss, training loss, wall and CPU seconds, training
+line is appended to ``OUT/records/<machine>-shard<i>of<n>.jsonl`` (``<machine>``: a digest
+of the host name; one write, then fsync): the per-epoch validation accuracy and loss, training loss, wall and CPU seconds, training
 images/s, and the backbone's batch-1 latency at the task's resolution, with the machine. The
 records are the journal: a rerun skips every cell recorded in any file under ``OUT/records/``,
 so a killed run loses at most the cell in progress, and shards run on different machines
@@ -103,6 +103,12 @@ def parse_shard(text: str) -> tuple[int, int]:
     if n < 1 or not 0 <= i < n:
         raise InputError(f"--shard {text}: need 0 <= i < n")
     return i, n
+
+
+def machine_tag() -> str:
+    """This machine's name in record file names: a digest of its host name, so that presets
+    built from the records (which list the files) can be shared without naming the host."""
+    return "m" + hashlib.sha256((platform.node() or "host").encode()).hexdigest()[:10]
 
 
 def machine_info(device: str, threads: int) -> dict:
@@ -296,7 +302,7 @@ def run_zoo(tasks: list[str], out: str | os.PathLike, *, candidates: list[dict] 
     if order == "cheapest":
         mine = cheapest_first(mine, records, [t.key for t in loaded], int(horizon))
     info = machine_info(device, threads)
-    tag = f"{platform.node() or 'host'}-shard{i}of{n}".replace(os.sep, "_")
+    tag = f"{machine_tag()}-shard{i}of{n}"
     path = out / "records" / f"{tag}.jsonl"
     kind = get_task("classification")
     prepared = {}

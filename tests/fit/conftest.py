@@ -32,6 +32,7 @@ def tiny_preset(path):
     from autopreset.portfolio import load_preset
 
     obj = load_preset("default").to_json()
+    obj["space"]["params"].pop("crop_scale", None)   # fit sets the crop from the schedule
     obj["name"] = "tiny-test"
     obj["space"]["params"]["backbone"]["values"] = TINY_BACKBONES
     obj["space"]["params"]["batch_size"]["values"] = [8, 16, 32]

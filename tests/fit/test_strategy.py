@@ -154,6 +154,9 @@ def test_retired_trials_lose_their_weights_and_the_pick_is_unchanged(tmp_path, p
     assert len(done) <= (len({t.config["backbone"] for t in done}) if latency else 1)
     for t in pruned.trials:
         if t not in with_weights:
+            if not t.results:     # stopped by the deadline before its first epoch: nothing written
+                assert t.status == "interrupted" and not Path(t.checkpoint_dir, "checkpoint.json").exists()
+                continue
             assert json.loads((Path(t.checkpoint_dir) / "checkpoint.json").read_text())["weights_dropped"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -174,13 +175,13 @@ def test_zoo_status_counts_cells_and_complete_configs(zoo):
 
 def test_candidates_span_every_tier_start_with_the_curated_portfolio_and_are_valid_configs():
     from autopreset.backbones import TIERS, get_spec
-    from autopreset.portfolio import load_preset
+    from autopreset.presets._curate import build
     from autopreset.training import resolve_config
 
     cands = make_candidates()
     assert len(cands) >= 100 and len({c["id"] for c in cands}) == len(cands)
     assert {get_spec(c["config"]["backbone"]).tier for c in cands} == set(TIERS)
-    default = load_preset("default").portfolio
+    default = build("default").portfolio          # the hand-curated one, not the shipped (zoo-built)
     head = [c["config"] for c in cands[:8]]
     assert [{k: v for k, v in c.items() if k != "crop_scale"} for c in head] == \
         [e.config for e in default[:8]]
@@ -242,6 +243,9 @@ def test_zoo_run_records_each_cell_once_resumes_and_splits_into_shards(tmp_path,
     assert first["recorded"] == 1                           # rank 1 only
     rows = read_records(out)
     assert [r["config_id"] for r in rows] == ["c1"]
+    files = [p.name for p in (out / "records").iterdir()]      # named by a digest of the host
+    assert len(files) == 1 and files[0].endswith("-shard1of2.jsonl")
+    assert len(platform.node()) < 3 or platform.node() not in files[0]
     r = rows[0]
     assert len(r["epochs"]["val_acc"]) == 2 and len(r["epochs"]["cpu_seconds"]) == 2
     assert r["task"]["n_train"] == 24 and r["task"]["n_val"] == 12 and r["task"]["split"] == "fixed"
