@@ -19,9 +19,9 @@ ALLOWED = {
     "model": {"data", "backbones", "_export", "report"}, "_export": set(), "datasets": set(),
     "cli": {"pipeline", "model", "portfolio", "datasets", "zoo", "backbones"}, "__main__": {"cli"},
     "demo": set(), "estimator": {"pipeline", "data", "report"},
-    # the zoo records curves with the trainer, prepares tasks like fit, builds presets, and
-    # replays whole fit strategies on the simulator
-    "zoo": {"data", "training", "backbones", "tasks", "portfolio", "space", "datasets",
+    # the zoo records curves with the trainer, prepares tasks like fit, builds presets (starting
+    # from the hand-curated ones in presets/), and replays whole fit strategies on the simulator
+    "zoo": {"data", "training", "backbones", "tasks", "portfolio", "presets", "space", "datasets",
             "pipeline", "schedulers", "searchers", "simulator", "tuner", "executors"},
 }
 
