@@ -3,11 +3,11 @@
 A *cell* is one config trained on one task for ``horizon`` epochs (one learning-rate schedule
 over the horizon, exactly as a fit trial with R = horizon follows it). After each cell one JSON
 line is appended to ``OUT/records/<machine>-shard<i>of<n>.jsonl`` (``<machine>``: a digest
-of the host name; one write, then fsync): the per-epoch validation accuracy and loss, training loss, wall and CPU seconds, training
-images/s, and the backbone's batch-1 latency at the task's resolution, with the machine. The
-records are the journal: a rerun skips every cell recorded in any file under ``OUT/records/``,
-so a killed run loses at most the cell in progress, and shards run on different machines
-merge by copying their files into one folder. ``--shard i/n`` takes the configs whose rank in
+of the host name; one write, then fsync): the per-epoch validation accuracy and loss, training
+loss, wall and CPU seconds, training images/s, and the backbone's batch-1 latency at the task's
+resolution, with the machine. The records are the journal: a rerun skips every cell recorded
+in any file under ``OUT/records/``, so a killed run loses at most the cell in progress, and
+shards run on different machines merge by copying their files into one folder. ``--shard i/n`` takes the configs whose rank in
 the candidate list is i modulo n.
 
 A task is a folder: a zoo task (``train/``, ``val/``, ``test/``: train and val are read, test
@@ -220,19 +220,18 @@ def cheapest_first(mine: list[tuple[int, dict]], records: list[dict], task_keys:
     median seconds per GMAC; with no records at all the rank order is kept. Ties keep rank."""
     from autopreset.backbones import get_spec
 
+    keys = set(task_keys)
     walls: dict[str, list[float]] = {}
-    for r in records:
-        if r.get("horizon") == horizon and r.get("error") is None and r.get("wall_s"):
+    have: dict[str, int] = {}
+    for r in (r for r in records if r.get("horizon") == horizon):
+        if r.get("error") is None and r.get("wall_s"):
             walls.setdefault(r["config"]["backbone"], []).append(float(r["wall_s"]))
+        if r["task"]["key"] in keys:
+            have[r["config_id"]] = have.get(r["config_id"], 0) + 1
     if not walls:
         return list(mine)
     per_cell = {b: float(np.median(w)) for b, w in walls.items()}
     per_gmac = float(np.median([s / max(get_spec(b).gmacs_224, 1e-3) for b, s in per_cell.items()]))
-    have: dict[str, int] = {}
-    keys = set(task_keys)
-    for r in records:
-        if r.get("horizon") == horizon and r["task"]["key"] in keys:
-            have[r["config_id"]] = have.get(r["config_id"], 0) + 1
 
     def cost(item):
         rank, cand = item
