@@ -1,8 +1,11 @@
 """Executors behind one interface: local processes and Dask stream reports, survive crashes,
 and give the same results."""
+import time
+
 import pytest
 
 from autopreset.executors import DaskExecutor, LocalExecutor
+from autopreset.executors._base import Job
 from autopreset.schedulers import FIFO, SuccessiveHalving
 from autopreset.simulator import SyneTuneCurves
 from autopreset.space import Float
@@ -46,6 +49,36 @@ def test_dask_local_cluster_gives_the_same_results_as_local_processes(tmp_path):
     assert dask.best.config == local.best.config and dask.best.resource == 9
     # promotions resumed from the checkpoint written by another task: units 4..9 only
     assert [x["resource"] for x in dask.best.results] == list(range(1, 10))
+
+
+def test_dask_job_whose_worker_is_lost_after_it_ended_counts_as_ended(tmp_path):
+    """The end comes on the run's queue, not by gathering the result: a worker lost after its job
+    ended (the result gone with it, no worker left to run the job again) holds nothing up."""
+    distributed = pytest.importorskip("distributed")
+    from _objectives import log_run
+
+    log, done = tmp_path / "runs.log", []
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        ex = DaskExecutor(client)
+        ex.start(log_run, on_report=lambda tid, result: True,
+                 on_done=lambda tid, error: done.append((tid, error)))
+        ex.submit(Job(trial_id=0, config={"log": str(log)}, checkpoint_dir=str(tmp_path / "ck"),
+                      target_resource=1, max_resource=1, seed=0))
+        end = time.monotonic() + 120
+        while not client.who_has() and time.monotonic() < end:   # the job ended, unseen
+            time.sleep(0.05)
+        assert client.who_has(), "the job did not end"
+        (worker,) = cluster.workers.values()
+        cluster.sync(worker.close)
+        while client.scheduler_info()["workers"] and time.monotonic() < end:
+            time.sleep(0.05)
+        while not done and time.monotonic() < end:
+            ex.wait(1.0)
+        assert ex.n_running == 0
+    assert done == [(0, None)]
+    assert log.read_text().count("\n") == 1
 
 
 def test_unpicklable_objective_is_a_clear_error():
