@@ -247,7 +247,9 @@ def write_results(doc: dict, name: str) -> Path:
              f"{doc['load_after']} at the end (nothing else on the machine was paused: seconds "
              f"are of a shared machine). Total {doc['total_s'] / 60:.1f} minutes.", "",
              "    " + doc["command"], ""]
-    if d:
+    if d.get("description"):   # a folder that says what it is (make_quality_folder.py)
+        lines += [d["description"], ""]
+    elif d:
         lines += [f"Data: `benchmarks/make_photo_folder.py` (package `{d.get('package')}`): "
                   f"{len(d.get('classes', []))} classes (one per photograph), "
                   f"{d.get('train')} train and {d.get('test')} test images of {d.get('side')} px, "
