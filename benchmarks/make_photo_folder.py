@@ -34,6 +34,7 @@ folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -95,6 +96,27 @@ def jitter(image, rng):
     return image
 
 
+@contextlib.contextmanager
+def staged_folder(out: Path, force: bool = False):
+    """A fresh temporary folder beside ``out``, renamed to ``out`` when the block ends cleanly
+    and removed when it raises: an interrupted run never leaves half a folder at ``out``. An
+    existing ``out`` is an error unless ``force``, and is replaced only at the end."""
+    out = Path(out)
+    if out.exists() and not force:
+        sys.exit(f"Error: {out} exists (--force replaces it)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def make(out: Path, *, side: int = 160, per_class: int = 120, test_per_class: int = 60,
          seed: int = 0, source: Path = SOURCE, force: bool = False) -> dict:
     """Write the folder at ``out``; its summary (also written to ``out/photos.json``)."""
@@ -102,14 +124,9 @@ def make(out: Path, *, side: int = 160, per_class: int = 120, test_per_class: in
     from PIL import Image
 
     files = photos(source)
-    out = Path(out)
-    if out.exists() and not force:
-        sys.exit(f"Error: {out} exists (--force replaces it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     t0 = time.time()
     rows, classes = [], []
-    try:
+    with staged_folder(out, force) as tmp:
         for ci, path in enumerate(files):
             name = path.stem.lower()
             classes.append(name)
@@ -140,13 +157,6 @@ def make(out: Path, *, side: int = 160, per_class: int = 120, test_per_class: in
                    "train": per_class * len(files), "test": test_per_class * len(files),
                    "seconds": round(time.time() - t0, 1)}
         (tmp / "photos.json").write_text(json.dumps(summary, indent=1) + "\n")
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return summary
 
 

@@ -35,12 +35,12 @@ import csv
 import hashlib
 import io
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_photo_folder import staged_folder  # noqa: E402  (the generators' one staging rule)
 
 SOURCES = (Path("/usr/share/wallpapers"), Path("/usr/share/backgrounds"))
 PACKAGES = "plasma-workspace-wallpapers gnome-backgrounds mate-backgrounds ukui-wallpapers"
@@ -158,14 +158,9 @@ def make(out: Path, *, side: int = 160, per_class: int = 360, test_per_class: in
     for s, group in by_split.items():
         if not group:
             sys.exit(f"Error: no photographs fall in the {s} split ({len(found)} found)")
-    out = Path(out)
-    if out.exists() and not force:
-        sys.exit(f"Error: {out} exists (--force replaces it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     t0 = time.time()
     rows = []
-    try:
+    with staged_folder(out, force) as tmp:
         for split, count in (("train", per_class), ("test", test_per_class)):
             for cls in CLASSES:
                 (tmp / split / cls).mkdir(parents=True)
@@ -205,13 +200,6 @@ def make(out: Path, *, side: int = 160, per_class: int = 360, test_per_class: in
             "train": per_class * len(CLASSES), "test": test_per_class * len(CLASSES),
             "seconds": round(time.time() - t0, 1)}
         (tmp / "photos.json").write_text(json.dumps(summary, indent=1) + "\n")
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return summary
 
 
