@@ -6,7 +6,8 @@
 # default: tiers tiny..medium, 16 configs; latency: tiny and small, 12; accuracy: every tier, 12,
 # with schedules up to 81 epochs where the budget allows (as the curated accuracy preset had).
 # Each is a greedy portfolio serving every --prefer at once (autopreset/zoo/_portfolio.py), with
-# the zoo files' hashes in its provenance; then every preset is validated. INNER and PROPOSALS
+# the zoo files' hashes and a digest of its cells in its provenance; then every preset is
+# validated and checked against the zoo (autopreset zoo check). INNER and PROPOSALS
 # (defaults hyperband, random) set what fit runs after the portfolio, as the replay decides.
 set -eu
 ZOO=${1:-zoo_results}
@@ -19,3 +20,4 @@ $AP zoo portfolio "$ZOO" -o "$OUT/default.json" --tiers tiny,small,medium -k 16 
 $AP zoo portfolio "$ZOO" -o "$OUT/latency.json" --tiers tiny,small -k 12 $SEARCH
 $AP zoo portfolio "$ZOO" -o "$OUT/accuracy.json" --tiers tiny,small,medium,large -k 12 --max-resource 81 $SEARCH
 $AP presets validate "$OUT"/*.json
+$AP zoo check "$OUT/default.json" "$OUT/latency.json" "$OUT/accuracy.json" --zoo "$ZOO"

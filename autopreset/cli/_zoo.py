@@ -215,3 +215,18 @@ def portfolio_command(zoo, output, name, tiers, horizon, k, tasks, exclude, inne
                f"{len(table.configs)} x {len(table.tasks)} tasks)")
     for i, e in enumerate(doc["portfolio"], 1):
         click.echo(f"  {i:>2}. {e['config']['backbone']:<22} {e['reason'].split(';')[0]}")
+
+
+@zoo_group.command("check")
+@click.argument("presets", nargs=-1, required=True)
+@click.option("--zoo", "zoo", default="zoo_results", show_default=True,
+              type=click.Path(exists=True, file_okay=False), help="The zoo folder to check against.")
+def check_command(presets, zoo):
+    """Check that zoo-built PRESETS (files or shipped names) were chosen from cells the zoo
+    still holds unchanged: the cells' digest matches, and greedy selection on them gives the
+    same portfolio. Record files may have grown since; the cells are what is compared."""
+    from autopreset.portfolio import load_preset
+    from autopreset.zoo import check_preset
+
+    for p in presets:
+        click.echo(check_preset(load_preset(p), zoo))

@@ -96,6 +96,22 @@ _ZOO = _obj(
         "configs": _int("Candidate configs the zoo recorded.", 1, MAX_COUNT),
         "machines": _list("The machines that recorded the curves (processor, device, threads).",
                           "A machine."),
+        "tiers": {"type": "array", "minItems": 1, "maxItems": 16, "items": {"enum": list(TIERS)},
+                  "description": "The backbone size tiers the portfolio was chosen among."},
+        "size": _int("Configs the portfolio was asked for (autopreset zoo portfolio -k).", 1,
+                     MAX_COUNT),
+        "cells": _obj(
+            "The recorded cells it was built from, so that autopreset zoo check can tell "
+            "whether a zoo still holds them unchanged as its files grow.",
+            ["count", "sha256", "configs"], {
+                "count": _int("Cells (task x config records).", 1, MAX_COUNT),
+                "horizon": _int("Epochs of the recorded runs.", 1, MAX_RESOURCE),
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description":
+                           "SHA-256 over the sorted lines 'task key, config id, SHA-256 of "
+                           "the record's canonical JSON' of every cell."},
+                "configs": {"type": "array", "minItems": 1, "maxItems": MAX_LIST,
+                            "items": {"type": "string", "pattern": "^[0-9A-Za-z_.-]{1,64}$"},
+                            "description": "The ids of the configs recorded on every task."}}),
     })
 
 _DATASET = _obj(

@@ -15,8 +15,9 @@ In Python:
 See zoo_results/README.md for every column of the records.
 """
 from ._candidates import CROP_SCALES, config_id, local_candidates, make_candidates
-from ._portfolio import (PREFERENCE_SHARES, PRESET_TIERS, build_preset, greedy_by_preference,
-                         greedy_portfolio, portfolio_regret, preference_groups)
+from ._portfolio import (PREFERENCE_SHARES, PRESET_TIERS, build_preset, check_preset,
+                         greedy_by_preference, greedy_portfolio, portfolio_regret,
+                         preference_groups)
 from ._run import ZooTask, load_task, parse_shard, read_records, run_zoo
 from ._table import ZooTable, expected_random_regret, normalized_regret
 from ._tasks import TASKS, TaskSpec, task_names, write_tasks
@@ -25,5 +26,5 @@ __all__ = ["TASKS", "TaskSpec", "task_names", "write_tasks", "make_candidates", 
            "local_candidates",
            "CROP_SCALES", "run_zoo", "read_records", "load_task", "ZooTask", "parse_shard",
            "ZooTable", "normalized_regret", "expected_random_regret", "greedy_portfolio",
-           "portfolio_regret", "build_preset", "PRESET_TIERS", "greedy_by_preference",
+           "portfolio_regret", "build_preset", "check_preset", "PRESET_TIERS", "greedy_by_preference",
            "preference_groups", "PREFERENCE_SHARES"]

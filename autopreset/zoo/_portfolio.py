@@ -29,7 +29,7 @@ from autopreset.errors import InputError
 from ._table import ZooTable, normalized_regret
 
 __all__ = ["greedy_portfolio", "greedy_by_preference", "preference_groups", "portfolio_regret",
-           "build_preset", "PRESET_TIERS", "PREFERENCE_SHARES"]
+           "build_preset", "check_preset", "PRESET_TIERS", "PREFERENCE_SHARES"]
 
 #: As fit's --prefer (autopreset.pipeline.SHARES): the share of backbones, fastest first, kept.
 PREFERENCE_SHARES = {"latency": 1 / 3, "balanced": 2 / 3, "accuracy": 1.0}
@@ -219,7 +219,12 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
             "command": command or "autopreset zoo portfolio",
             "zoo": {"files": [{"path": f"{zoo_dir}/{path}", "sha256": digest} for path, digest in table.files],
                     "tasks": [f"{t} {i.get('key')}" for t, i in zip(table.tasks, table.task_info)],
-                    "horizon": int(horizon), "configs": len(table.configs), "machines": machines},
+                    "horizon": int(horizon), "configs": len(table.configs), "machines": machines,
+                    "tiers": list(tiers), "size": int(k),
+                    **({"cells": {"count": int(table.acc.shape[0] * table.acc.shape[1]),
+                                  "horizon": table.horizon, "sha256": table.cells_sha256(),
+                                  "configs": table.ids}}
+                       if table.cell_sha256 is not None else {})},
             "curation": ("Greedy forward selection "
                          f"minimizing mean normalized regret (best-within-{horizon}-epochs validation "
                          f"accuracy, min-max normalized per task over the zoo's configs) over "
@@ -242,3 +247,43 @@ def build_preset(table: ZooTable, *, name: str, tiers: tuple[str, ...], horizon:
 
     Preset.from_json(doc, source=f"preset {name!r}")      # validate before anyone writes it
     return doc
+
+
+def check_preset(preset, zoo_dir) -> str:
+    """Whether the zoo at ``zoo_dir`` still holds the cells a zoo-built ``preset`` (a Preset)
+    was chosen from, unchanged, and whether greedy selection on them gives the same portfolio.
+    The record files may have grown since (their hashes in the provenance are those of the day
+    the preset was built); the cells themselves are compared by their digest. A one-line
+    summary; :class:`InputError` naming what differs otherwise."""
+    name = preset.name
+    zoo = preset.provenance.zoo
+    if not zoo:
+        raise InputError(f"preset {name!r} was not built from a zoo (no provenance.zoo)")
+    cells = zoo.get("cells")
+    if not cells or "tiers" not in zoo or "size" not in zoo:
+        raise InputError(f"preset {name!r} records no zoo cells (built before presets did): "
+                         "rebuild it with autopreset zoo portfolio")
+    tasks = [str(t).split(" ")[0] for t in zoo["tasks"]]
+    keys = {str(t).split(" ")[0]: (str(t).split(" ") + [""])[1] for t in zoo["tasks"]}
+    table = ZooTable.load(zoo_dir, horizon=int(cells.get("horizon", zoo["horizon"])), tasks=tasks,
+                          configs=list(cells["configs"]))
+    for t, info in zip(table.tasks, table.task_info):
+        if keys[t] and info.get("key") != keys[t]:
+            raise InputError(f"{zoo_dir}: task {t!r} is recorded as {info.get('key')}, preset "
+                             f"{name!r} was built on {keys[t]}")
+    digest = table.cells_sha256()
+    if digest != cells["sha256"]:
+        raise InputError(f"{zoo_dir}: the {cells['count']} cells preset {name!r} was built from "
+                         f"differ from its records (sha256 {digest[:12]}, preset says "
+                         f"{cells['sha256'][:12]})")
+    doc = build_preset(table, name=name, tiers=tuple(zoo["tiers"]), horizon=int(zoo["horizon"]),
+                       k=int(zoo["size"]))
+    ours = [e["config"] for e in doc["portfolio"]]
+    theirs = [dict(e.config) for e in preset.portfolio]
+    if ours != theirs:
+        at = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+        raise InputError(f"preset {name!r}: rebuilt from its {cells['count']} cells, portfolio "
+                         f"entry {at + 1} differs ({len(ours)} configs rebuilt, {len(theirs)} in the preset)")
+    return (f"{name}: its {cells['count']} cells ({len(table.tasks)} tasks x {len(table.configs)} "
+            f"configs) are in {zoo_dir} unchanged, and greedy selection on them gives its "
+            f"{len(theirs)} configs in the same order")

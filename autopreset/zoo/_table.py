@@ -12,6 +12,8 @@ the same whatever its accuracy range.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ class ZooTable:
     failed: np.ndarray                 # (T, C) bool
     files: tuple[tuple[str, str], ...] = ()   # (records file, sha256)
     machines: tuple[dict, ...] = field(default=())
+    cell_sha256: np.ndarray | None = None      # (T, C) SHA-256 of each cell's record
 
     @property
     def horizon(self) -> int:
@@ -43,10 +46,22 @@ class ZooTable:
     def ids(self) -> list[str]:
         return [c["id"] for c in self.configs]
 
+    def cells_sha256(self) -> str:
+        """One SHA-256 over the records of every cell the table holds (task key, config id and
+        each record's canonical JSON, sorted by task and config): the same for the same cells
+        however many more the zoo's files hold since, and different if any of them changed."""
+        if self.cell_sha256 is None:
+            raise InputError("this zoo table was not loaded from records: it has no cell digests")
+        lines = sorted(f"{info.get('key')} {c['id']} {self.cell_sha256[ti, ci]}"
+                       for ti, info in enumerate(self.task_info)
+                       for ci, c in enumerate(self.configs))
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
     @classmethod
     def load(cls, out: str | os.PathLike, *, horizon: int = 27, tasks: list[str] | None = None,
-             min_tasks: int = 1) -> "ZooTable":
-        """Every recorded task (or those named), and the configs recorded on all of them."""
+             min_tasks: int = 1, configs: list[str] | None = None) -> "ZooTable":
+        """Every recorded task (or those named), and the configs recorded on all of them (or
+        those of ``configs``, by id, each of which must be recorded on every task)."""
         from ._run import read_records
 
         out = Path(out)
@@ -72,6 +87,15 @@ class ZooTable:
             raise InputError(f"{out}: {len(names)} task(s) recorded, at least {min_tasks} needed")
         ids = [cid for cid, _ in sorted(order.items(), key=lambda kv: kv[1][0])
                if all(cid in by_task[t] for t in names)]
+        if configs is not None:
+            complete = set(ids)
+            for cid in configs:
+                gap = [t for t in names if cid not in by_task[t]]
+                if cid not in complete:
+                    raise InputError(f"{out}: config {cid!r} is not recorded on task "
+                                     f"{(gap or names)[0]!r}")
+            wanted = set(configs)
+            ids = [cid for cid in ids if cid in wanted]
         if not ids:
             raise InputError(f"{out}: no config is recorded on all {len(names)} tasks")
         T, C = len(names), len(ids)
@@ -79,6 +103,7 @@ class ZooTable:
         sec = np.full((T, C, horizon), np.nan)
         lat = np.full((T, C), np.nan)
         failed = np.zeros((T, C), bool)
+        cells = np.empty((T, C), object)
         machines = {}
         for ti, t in enumerate(names):
             for ci, cid in enumerate(ids):
@@ -91,10 +116,12 @@ class ZooTable:
                 sec[ti, ci, :n] = e["cpu_seconds"] if one_cpu and e.get("cpu_seconds") else e["seconds"]
                 lat[ti, ci] = r.get("latency_ms", {}).get("p50_ms", np.nan)
                 failed[ti, ci] = bool(r.get("error"))
+                cells[ti, ci] = hashlib.sha256(json.dumps(
+                    r, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
                 machines[m.get("cpu", "?") + "|" + m.get("device", "?")] = m
         files = tuple((f"records/{name}", digest) for name, digest in sorted(digests.items()))
         return cls(tuple(names), tuple(info[t] for t in names), tuple(order[c][1] for c in ids),
-                   acc, sec, lat, failed, files, tuple(machines.values()))
+                   acc, sec, lat, failed, files, tuple(machines.values()), cells)
 
     def chance(self) -> np.ndarray:
         return np.array([1.0 / max(2, int(i.get("n_classes", 2))) for i in self.task_info])
@@ -127,7 +154,8 @@ class ZooTable:
         ix = np.ix_(ti, ci)
         return ZooTable(tuple(self.tasks[i] for i in ti), tuple(self.task_info[i] for i in ti),
                         tuple(self.configs[i] for i in ci), self.acc[ix], self.seconds[ix],
-                        self.latency_ms[ix], self.failed[ix], self.files, self.machines)
+                        self.latency_ms[ix], self.failed[ix], self.files, self.machines,
+                        None if self.cell_sha256 is None else self.cell_sha256[ix])
 
     def without_born_of(self, task: str) -> "ZooTable":
         """The table without the candidates made from ``task``'s own curves (local candidates,

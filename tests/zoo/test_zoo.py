@@ -164,6 +164,42 @@ def test_zoo_portfolio_command_writes_a_preset_that_presets_validate_accepts(zoo
     assert res.exit_code != 0 and "hyperband.proposals" in res.output
 
 
+def test_zoo_check_holds_while_the_records_grow_and_catches_a_changed_cell_or_portfolio(zoo, tmp_path):
+    out = tmp_path / "team.json"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["zoo", "portfolio", str(zoo), "-o", str(out), "--tiers", "tiny",
+                              "-k", "3", "--exclude", "t3"])
+    assert res.exit_code == 0, res.output
+    cells = json.loads(out.read_text())["provenance"]["zoo"]["cells"]
+    assert cells["count"] == 2 * 4 and sorted(cells["configs"]) == ["A", "B", "C", "D"]
+    check = ["zoo", "check", str(out), "--zoo", str(zoo)]
+    res = runner.invoke(cli, check)
+    assert res.exit_code == 0 and "8 cells" in res.output and "same order" in res.output, res.output
+
+    # the zoo grows: a new config on every task, in a new file; the file hashes change, the cells not
+    _write(zoo, [_record(t, "F", _flat(0.95), rank=5) for t in ("t1", "t2", "t3")], name="later.jsonl")
+    res = runner.invoke(cli, check)
+    assert res.exit_code == 0, res.output
+
+    # a config's order swapped in the preset: no longer what greedy selection gives
+    doc = json.loads(out.read_text())
+    doc["portfolio"][0], doc["portfolio"][1] = doc["portfolio"][1], doc["portfolio"][0]
+    swapped = tmp_path / "swapped.json"
+    swapped.write_text(json.dumps(doc))
+    res = runner.invoke(cli, ["zoo", "check", str(swapped), "--zoo", str(zoo)])
+    assert res.exit_code != 0 and "entry 1 differs" in res.output, res.output
+
+    # one cell the preset was built from recorded again with another curve, in a file read
+    # after the original (files are read in name order, the last record of a cell stands)
+    _write(zoo, [_record("t1", "B", _flat(0.4), rank=1)], name="zz-rerun.jsonl")
+    res = runner.invoke(cli, check)
+    assert res.exit_code != 0 and "differ from its records" in res.output, res.output
+
+    res = runner.invoke(cli, ["zoo", "check", "finetune", "--zoo", str(zoo)])   # written by hand
+    assert res.exit_code != 0 and "not built from a zoo" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
 def test_zoo_status_counts_cells_and_complete_configs(zoo):
     res = CliRunner().invoke(cli, ["zoo", "status", str(zoo)])
     assert res.exit_code == 0
