@@ -124,6 +124,20 @@ def markdown(doc: dict) -> str:
         n = len(main["rows"])
         lines.append(f"- below the curated portfolio on {s8['below_curated']} of {n} tasks "
                      f"(tied on {s8['tie_curated']}, above on {s8['above_curated']}; needed >= {2 * n / 3:.1f})")
+    lines += ["", "The same criteria at every horizon the presets are built for (default preset's tiers, "
+              "--prefer accuracy, k = 8; a tie is most often a task where both portfolios hold its best "
+              "config):", "",
+              "| horizon | zoo median | random median | ratio | below / tie / above curated |",
+              "|---|---|---|---|---|"]
+    for h in HORIZONS:
+        fam = doc["families"].get(f"default@{h}")
+        if not fam:
+            continue
+        s = fam["preferences"]["accuracy"]["summary"]["8"]
+        ratio = s.get("zoo_over_random_median")
+        lines.append(f"| {h} | {s['zoo_median']:.4f} | {s['random_median']:.4f} | "
+                     f"{'-' if ratio is None else f'{ratio:.2f}'} | "
+                     f"{s.get('below_curated', '-')} / {s.get('tie_curated', '-')} / {s.get('above_curated', '-')} |")
     lines.append("")
     for key, fam in doc["families"].items():
         lines += [f"## {key}: tiers {', '.join(fam['tiers'])}, built at {fam['build_horizon']} epochs, "
