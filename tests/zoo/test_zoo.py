@@ -413,3 +413,14 @@ def test_cheapest_first_orders_configs_by_the_seconds_they_still_need_on_every_t
     assert order[:2] == ["small", "small2"] and order[-1] == "big" and "half" in order[2:4]
     assert cheapest_first(mine, [], keys, 27) == mine                  # nothing recorded: rank order
     assert [c["id"] for _, c in cheapest_first(mine, rows, keys, 9)] == [c["id"] for _, c in mine]
+
+
+def test_the_shipped_presets_are_greedy_portfolios_of_cells_the_committed_zoo_holds():
+    """presets/ against zoo_results/: the cells each shipped preset names are recorded there
+    unchanged, and greedy selection on them gives that preset's portfolio, in order."""
+    from autopreset.portfolio import load_preset
+    from autopreset.zoo import check_preset
+
+    zoo = Path(__file__).resolve().parents[2] / "zoo_results"
+    for name in ("latency", "default", "accuracy"):
+        assert "same order" in check_preset(load_preset(name), zoo)
