@@ -263,10 +263,9 @@ def check_preset(preset, zoo_dir) -> str:
     if not cells or "tiers" not in zoo or "size" not in zoo:
         raise InputError(f"preset {name!r} records no zoo cells (built before presets did): "
                          "rebuild it with autopreset zoo portfolio")
-    tasks = [str(t).split(" ")[0] for t in zoo["tasks"]]
-    keys = {str(t).split(" ")[0]: (str(t).split(" ") + [""])[1] for t in zoo["tasks"]}
-    table = ZooTable.load(zoo_dir, horizon=int(cells.get("horizon", zoo["horizon"])), tasks=tasks,
-                          configs=list(cells["configs"]))
+    keys = dict((str(t).split(" ") + [""])[:2] for t in zoo["tasks"])     # "name key" lines
+    table = ZooTable.load(zoo_dir, horizon=int(cells.get("horizon", zoo["horizon"])),
+                          tasks=list(keys), configs=list(cells["configs"]))
     for t, info in zip(table.tasks, table.task_info):
         if keys[t] and info.get("key") != keys[t]:
             raise InputError(f"{zoo_dir}: task {t!r} is recorded as {info.get('key')}, preset "

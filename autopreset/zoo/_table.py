@@ -88,12 +88,10 @@ class ZooTable:
         ids = [cid for cid, _ in sorted(order.items(), key=lambda kv: kv[1][0])
                if all(cid in by_task[t] for t in names)]
         if configs is not None:
-            complete = set(ids)
             for cid in configs:
-                gap = [t for t in names if cid not in by_task[t]]
-                if cid not in complete:
-                    raise InputError(f"{out}: config {cid!r} is not recorded on task "
-                                     f"{(gap or names)[0]!r}")
+                gap = next((t for t in names if cid not in by_task[t]), None)
+                if gap is not None:
+                    raise InputError(f"{out}: config {cid!r} is not recorded on task {gap!r}")
             wanted = set(configs)
             ids = [cid for cid in ids if cid in wanted]
         if not ids:
